@@ -1,0 +1,7 @@
+"""``python -m bench``: benchmark command line."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,17 @@
+"""``python -m core inspect RESULT.npz``: check a CaptureResult and print its summary."""
+
+from __future__ import annotations
+
+
+def add_arguments(p) -> None:
+    p.add_argument("result", help="a CaptureResult .npz")
+
+
+def run(args, progress) -> dict:
+    from .result import CaptureResult
+
+    r = CaptureResult.load(args.result)
+    return {"result": args.result, "reference": r.reference, "frames": r.motion.frames, "fps": r.motion.fps,
+            "clips": [{"path": c.path, "frames": c.motion.frames, "fps": c.fps, "size": list(c.size),
+                       "reproj_px": c.reproj_px, "sync_confidence": c.sync_confidence} for c in r.clips],
+            "body": r.body.model, "versions": r.versions}

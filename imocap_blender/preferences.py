@@ -1,0 +1,41 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Add-on preferences: machine-level paths (worker interpreter, body model, detector weights)."""
+
+import bpy
+
+from .addon import ADDON_PACKAGE
+
+
+class IMOCAP_AP_preferences(bpy.types.AddonPreferences):
+    bl_idname = ADDON_PACKAGE
+
+    worker_python: bpy.props.StringProperty(
+        name="Worker Python",
+        description="Python interpreter of the capture engine's environment (torch, ultralytics, smplx); "
+                    "empty: the environment the add-on sets up in its user folder",
+        subtype="FILE_PATH", default="")
+    body_model: bpy.props.StringProperty(
+        name="Body model",
+        description="SMPL-layout body model file (.npz open body or a licensed SMPL_NEUTRAL.pkl); "
+                    "empty: the bundled open body",
+        subtype="FILE_PATH", default="")
+    detector_weights: bpy.props.StringProperty(
+        name="Detector weights",
+        description="YOLO-pose weights (.pt); empty: yolo11n-pose from the worker environment",
+        subtype="FILE_PATH", default="")
+    device: bpy.props.EnumProperty(
+        name="Device",
+        items=(("auto", "Auto", "CUDA when available, else CPU"), ("cpu", "CPU", ""), ("cuda", "CUDA", "")),
+        default="auto")
+    cache_dir: bpy.props.StringProperty(
+        name="Cache folder", description="Where detections are cached; empty: beside the outputs",
+        subtype="DIR_PATH", default="")
+
+    def draw(self, context):
+        layout = self.layout
+        for name in ("worker_python", "body_model", "detector_weights", "device", "cache_dir"):
+            layout.prop(self, name)
+
+
+classes = (IMOCAP_AP_preferences,)
+register, unregister = bpy.utils.register_classes_factory(classes)

@@ -1,0 +1,10 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Operators, one module per user action (capture, import_result, batch, retarget, view_clip,
+setup_worker). Each module defines ``classes``; this package registers them in order."""
+
+import bpy
+
+_modules = ()  # operator modules are added here as they land
+
+classes = tuple(cls for module in _modules for cls in module.classes)
+register, unregister = bpy.utils.register_classes_factory(classes)

@@ -1,0 +1,34 @@
+"""Shared fixtures. The repository root is on sys.path (pytest.ini: pythonpath = .)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def worker_env(**extra: str) -> dict[str, str]:
+    """Environment for subprocesses of the engine: offline ultralytics, project-owned settings."""
+    env = dict(os.environ)
+    env.update(YOLO_OFFLINE="1", YOLO_CONFIG_DIR=str(ROOT / ".cache" / "ultralytics"), PYTHONPATH=str(ROOT))
+    env.update(extra)
+    return env
+
+
+def run_python(code_or_args: list[str] | str, timeout: float = 300, **env: str) -> subprocess.CompletedProcess:
+    """Run ``python -c CODE`` (str) or ``python ARGS...`` (list) in a fresh interpreter at the repo root."""
+    args = ["-c", code_or_args] if isinstance(code_or_args, str) else code_or_args
+    return subprocess.run([sys.executable, *args], cwd=ROOT, env=worker_env(**env), capture_output=True,
+                          text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="session")
+def body():
+    from core.body import BodyModel
+
+    return BodyModel(device="cpu")
