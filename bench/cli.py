@@ -10,6 +10,8 @@ import platform
 import sys
 
 COMMANDS = {
+    "run": ("bench.run", "the multi-clip protocol on one motion capture file, scored (sync error, ...)"),
+    "sync-scale": ("bench.bench_sync_scale", "how synchronisation time grows with the number of frames"),
     "body": ("bench.bench_body", "throughput of the body model (joints + COCO keypoints, and the full mesh)"),
 }
 
@@ -33,7 +35,14 @@ def main(argv=None) -> int:
     if not args.command:
         parser.print_help(sys.stderr)
         return 2
-    out = importlib.import_module(args._module).run(args)
+    from core.errors import UserError
+
+    try:
+        out = importlib.import_module(args._module).run(args)
+    except UserError as e:
+        print(f"error: {e}", file=sys.stderr)
+        print(json.dumps({"error": str(e)}))
+        return 1
     out["machine"] = machine()
     print(json.dumps(out))
     return 0

@@ -12,6 +12,7 @@ import numpy as np
 from scipy.spatial.transform import Rotation
 
 from . import __version__
+from .geometry import intrinsics, look_at_camera
 from .result import CaptureResult, ClipResult, Motion
 
 L_SHOULDER, R_SHOULDER, L_HIP, R_HIP, L_KNEE, R_KNEE, L_ELBOW, R_ELBOW = 16, 17, 1, 2, 4, 5, 18, 19
@@ -35,17 +36,6 @@ def jumping_jacks(frames: int, fps: float) -> Motion:
     pose[:, L_KNEE, 0] = pose[:, R_KNEE, 0] = 0.25 * (1 - np.abs(2 * phase - 1))
     transl = np.stack([0.3 * np.sin(0.5 * t), 0.2 * t, 0.92 + 0.12 * np.sin(np.pi * phase)], axis=1)
     return Motion(pose.astype(np.float32), np.zeros(10, np.float32), transl.astype(np.float32), float(fps))
-
-
-def look_at_camera(position: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """OpenCV extrinsics (R, t) of a camera at ``position`` looking at ``target``, Z-up world."""
-    z = target - position
-    z /= np.linalg.norm(z)
-    x = np.cross(z, [0.0, 0.0, 1.0])
-    x /= np.linalg.norm(x)
-    y = np.cross(z, x)
-    rot = np.stack([x, y, z])
-    return rot, -rot @ position
 
 
 def resample_motion(m: Motion, times: np.ndarray, fps: float) -> Motion:
@@ -74,7 +64,7 @@ def demo_capture(body, frames: int = 90, fps: float = 30.0, clips: int = 3) -> C
         rot, tr = look_at_camera(pos, np.array([0.0, 0.3, 0.9]))
         w, h = sizes[j % len(sizes)]
         f = (0.8 + 0.3 * j) * max(w, h)
-        k = np.array([[f, 0, w / 2], [0, f, h / 2], [0, 0, 1.0]])
+        k = intrinsics(f, w, h)
         cf = clip_fps[j % len(clip_fps)]
         start = 0.0 if j == 0 else 6.0 * j  # reference frame at the clip's frame 0
         n = int(np.floor((frames - 1 - start) * cf / fps)) + 1

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from .errors import UserError
+from .fileio import atomic_write
 
 FORMAT_VERSION = 1
 FORMAT_NAME = "imocap.capture_result"
@@ -167,8 +167,8 @@ class CaptureResult:
         path.parent.mkdir(parents=True, exist_ok=True)
         arrays, meta = _flatten(self)
         meta_text = json.dumps(meta, indent=1, sort_keys=True)
-        _atomic_write(path, lambda f: np.savez_compressed(f, meta=np.array(meta_text), **arrays))
-        _atomic_write(path.with_suffix(".json"), lambda f: f.write(meta_text.encode()))
+        atomic_write(path, lambda f: np.savez_compressed(f, meta=np.array(meta_text), **arrays))
+        atomic_write(path.with_suffix(".json"), lambda f: f.write(meta_text.encode()))
         return path
 
     @classmethod
@@ -261,21 +261,3 @@ def _unflatten(arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> CaptureRe
                     arrays["body_vertices"], arrays["body_faces"], arrays["body_weights"], meta["body"]["model"])
     return CaptureResult(tuple(clips), meta["reference"], _motion(arrays, "motion_", meta["motion_fps"]), body,
                          meta["quality"], meta["settings"], meta["versions"])
-
-
-def _atomic_write(path: Path, write) -> None:
-    """Write through ``write(file)`` into a temp file beside ``path``, then rename over it."""
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-

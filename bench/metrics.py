@@ -1,0 +1,72 @@
+"""Evaluation metrics, as the paper's evaluation defines them (see shared/ALGORITHMS.md).
+
+Joint arrays are (N, J, 3) in SMPL joint order (24 joints); only the 12 limb joints count.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .mocap import LIMB_SMPL
+
+L_HIP, R_HIP = 1, 2
+
+
+def sync_error_pct(matched: list[np.ndarray], truth: list[np.ndarray], reference_frames: int) -> float:
+    """Mean |matched - true reference frame| / (reference length - 1) over every frame of every
+    non-reference view, in percent. ``matched``/``truth``: per non-reference view (N_j,) reference
+    times. Unmatched frames (NaN) take the match of the nearest matched frame; a view with no match
+    at all counts as 100% error."""
+    errs = []
+    for m, t in zip(matched, truth):
+        m = np.asarray(m, float)
+        ok = np.isfinite(m)
+        if not ok.any():
+            errs.append(np.ones(len(t)))
+            continue
+        idx = np.arange(len(m))
+        filled = np.interp(idx, idx[ok], m[ok])  # nearest matched value at the ends, linear inside
+        errs.append(np.abs(filled - t) / max(1, reference_frames - 1))
+    return float(100 * np.mean(np.concatenate(errs))) if errs else 0.0
+
+
+def _limbs(joints: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Limb joints (N,12,3) centred on the mid-hip root."""
+    root = 0.5 * (joints[:, L_HIP] + joints[:, R_HIP])
+    return joints[:, LIMB_SMPL] - root[:, None], root
+
+
+def mpjpe_mm(pred: np.ndarray, gt: np.ndarray) -> float:
+    """The paper's MPJPE: root (mid-hips) aligned, prediction scaled per frame to the ground truth's
+    norm, on the 12 limb joints; millimetres."""
+    p, _ = _limbs(pred)
+    g, _ = _limbs(gt)
+    s = np.linalg.norm(g, axis=(1, 2)) / np.maximum(np.linalg.norm(p, axis=(1, 2)), 1e-12)
+    return float(1000 * np.linalg.norm(s[:, None, None] * p - g, axis=2).mean())
+
+
+def mpjpe_raw_mm(pred: np.ndarray, gt: np.ndarray) -> float:
+    """Root-aligned MPJPE without scaling (protocol 1), 12 limb joints, millimetres."""
+    p, _ = _limbs(pred)
+    g, _ = _limbs(gt)
+    return float(1000 * np.linalg.norm(p - g, axis=2).mean())
+
+
+def similarity_align(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
+    """Per-frame similarity Procrustes (rotation, translation, scale) of pred (N,J,3) onto gt."""
+    mp, mg = pred.mean(1, keepdims=True), gt.mean(1, keepdims=True)
+    p, g = pred - mp, gt - mg
+    u, s, vt = np.linalg.svd(np.einsum("nji,njk->nik", p, g))
+    d = np.sign(np.linalg.det(u @ vt))
+    s[:, 2] *= d
+    u[:, :, 2] *= d[:, None]
+    rot = u @ vt  # p @ rot ~ g
+    scale = s.sum(1) / np.maximum((p ** 2).sum((1, 2)), 1e-12)
+    return scale[:, None, None] * (p @ rot) + mg
+
+
+def pa_mpjpe_mm(pred: np.ndarray, gt: np.ndarray) -> float:
+    """MPJPE after per-frame similarity Procrustes alignment, 12 limb joints, millimetres."""
+    p = pred[:, LIMB_SMPL]
+    g = gt[:, LIMB_SMPL]
+    return float(1000 * np.linalg.norm(similarity_align(p, g) - g, axis=2).mean())

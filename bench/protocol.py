@@ -1,0 +1,170 @@
+"""The multi-clip benchmark protocol: one real motion capture -> M unsynchronised, uncalibrated
+views with known answers, after the paper's Human3.6M protocol (its Fig. 8).
+
+* motion resampled to 30 fps;
+* M static pinhole cameras: image size from {1920x1080, 1280x720, 1080x1920}, focal length
+  0.6-1.6 x image width, elevation -5..30 degrees, azimuths at least 30 degrees apart, aimed at the
+  middle of the subject's path; distance 3-8 m from the subject (from the edge of its path where it
+  travels, so that the camera never stands inside it);
+* view 0 is the reference (the whole motion, time = frame index); every other view gets a
+  non-uniform time warp (the timeline cut into N_s1 = 150 equal segments; N_s2 = 50 of them, drawn
+  at random, resampled with a random 1..length frames; motions under 300 frames get one segment per
+  two frames, a third of them warped) and a random trim keeping 60-100% of it;
+* each view's performer scaled by a random factor in [0.9, 1.1] (about the ground under the root);
+* COCO-17 keypoints for the joints the file maps (limbs; the nose from the head where present;
+  eyes and ears confidence 0), Gaussian noise (sigma ``noise_px`` at 1080p, scaled with the image),
+  outliers (a fraction displaced 30-150 px at 1080p, confidence still high), out-of-frame
+  keypoints missing. Deterministic per seed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from core.geometry import intrinsics, look_at_camera, project
+from core.tracks import Tracks2D
+
+from .mocap import COCO_FROM_SMPL, Mocap
+
+SIZES = ((1920, 1080), (1280, 720), (1080, 1920))
+N_S1, N_S2 = 150, 50
+
+
+@dataclass(frozen=True)
+class View:
+    """One synthetic clip with its ground truth.
+
+    ref_time (N,) true reference frame of each frame; joints (N,24,3) world (NaN: unmapped);
+    K, R, t the camera; scale the performer's; tracks the 2D keypoints the engine sees.
+    """
+
+    ref_time: np.ndarray
+    joints: np.ndarray
+    K: np.ndarray
+    R: np.ndarray
+    t: np.ndarray
+    scale: float
+    tracks: Tracks2D
+
+    @property
+    def frames(self) -> int:
+        return int(self.ref_time.shape[0])
+
+    def joints_in_camera(self) -> np.ndarray:
+        """(N,24,3) joints in this view's camera frame."""
+        return self.joints @ self.R.T + self.t
+
+
+@dataclass(frozen=True)
+class Problem:
+    mocap: Mocap
+    views: tuple[View, ...]
+    seed: int
+
+    @property
+    def reference_frames(self) -> int:
+        return self.views[0].frames
+
+
+def time_warp(frames: int, rng: np.random.Generator) -> np.ndarray:
+    """Fractional reference times (monotonic) of a warped clip of a ``frames``-frame motion.
+
+    Short motions get fewer segments (at least two frames each), the same third of them warped."""
+    n_s1 = max(1, min(N_S1, (frames - 1) // 2))
+    n_s2 = max(1, round(n_s1 * N_S2 / N_S1))
+    edges = np.linspace(0, frames - 1, n_s1 + 1)
+    chosen = set(rng.choice(n_s1, size=n_s2, replace=False).tolist())
+    parts = []
+    for s in range(n_s1):
+        a, b = edges[s], edges[s + 1]
+        length = b - a
+        if s in chosen:
+            n = int(rng.integers(1, max(1, int(np.ceil(length))) + 1))
+        else:
+            n = max(1, int(round(length)))
+        parts.append(a + (b - a) * np.arange(n) / n)
+    times = np.concatenate(parts + [np.array([frames - 1.0])])
+    return times
+
+
+def trim(times: np.ndarray, frames: int, rng: np.random.Generator, min_overlap: float = 0.6) -> np.ndarray:
+    """A contiguous part of ``times`` spanning a random 60-100% of the reference timeline."""
+    span = rng.uniform(min_overlap, 1.0) * (frames - 1)
+    start = rng.uniform(0, frames - 1 - span)
+    keep = (times >= start) & (times <= start + span)
+    return times[keep]
+
+
+def _cameras(m: int, centre: np.ndarray, radius: float, rng: np.random.Generator):
+    azimuths: list[float] = []
+    while len(azimuths) < m:
+        a = rng.uniform(0, 360)
+        if all(abs((a - b + 180) % 360 - 180) >= 30 for b in azimuths):
+            azimuths.append(a)
+    cams = []
+    for az in azimuths:
+        w, h = SIZES[rng.integers(len(SIZES))]
+        focal = rng.uniform(0.6, 1.6) * w
+        dist = rng.uniform(3.0, 8.0) + radius
+        el = np.deg2rad(rng.uniform(-5.0, 30.0))
+        a = np.deg2rad(az)
+        pos = centre + dist * np.array([np.cos(el) * np.cos(a), np.cos(el) * np.sin(a), np.sin(el)])
+        rot, tr = look_at_camera(pos, centre)
+        cams.append((intrinsics(focal, w, h), rot, tr, (w, h)))
+    return cams
+
+
+def make_problem(mocap: Mocap, views: int, seed: int, noise_px: float = 4.0, outliers: float = 0.05) -> Problem:
+    """The protocol's M views of ``mocap`` (see the module docstring)."""
+    if views < 1:
+        raise ValueError("views must be at least 1")
+    rng = np.random.default_rng(seed)
+    root = mocap.joints[:, 0]
+    centre = np.nanmean(root, axis=0)
+    radius = float(np.nanmax(np.linalg.norm(root[:, :2] - centre[:2], axis=1)))
+    centre = np.array([centre[0], centre[1], np.nanmean(root[:, 2])])
+    out = []
+    for j, (K, R, t, size) in enumerate(_cameras(views, centre, radius, rng)):
+        if j == 0:
+            times = np.arange(mocap.frames, dtype=float)
+        else:
+            times = trim(time_warp(mocap.frames, rng), mocap.frames, rng)
+        scale = float(rng.uniform(0.9, 1.1))
+        joints = mocap.at(times)
+        ground = joints[:, :1].copy()
+        ground[..., 2] = 0.0
+        joints = ground + scale * (joints - ground)
+        # each view's keypoint noise from its own stream: geometry and warps do not depend on it
+        tracks = _keypoints(joints, K, R, t, size, np.random.default_rng([seed, 1, j]), noise_px, outliers)
+        out.append(View(times, joints, K, R, t, scale, tracks))
+    return Problem(mocap, tuple(out), seed)
+
+
+def _keypoints(joints, K, R, t, size, rng, noise_px, outliers) -> Tracks2D:
+    n = joints.shape[0]
+    w, h = size
+    px = min(w, h) / 1080.0  # 1080p-equivalent pixels
+    kp = np.zeros((n, 17, 2))
+    conf = np.zeros((n, 17))
+    for k, sj in COCO_FROM_SMPL.items():
+        uv, depth = project(joints[:, sj], K, R, t)
+        ok = np.isfinite(uv).all(1) & (depth > 0.1)
+        ok &= (uv[:, 0] >= 0) & (uv[:, 0] < w) & (uv[:, 1] >= 0) & (uv[:, 1] < h)
+        kp[ok, k] = uv[ok]
+        conf[ok, k] = rng.uniform(0.6, 1.0, ok.sum())
+    seen = conf > 0
+    kp[seen] += rng.normal(0, noise_px * px, (seen.sum(), 2))
+    is_out = seen & (rng.random(seen.shape) < outliers)
+    ang = rng.uniform(0, 2 * np.pi, is_out.sum())
+    mag = rng.uniform(30, 150, is_out.sum()) * px
+    kp[is_out] += np.stack([np.cos(ang), np.sin(ang)], 1) * mag[:, None]
+    kp[~seen] = 0.0
+    bbox = np.full((n, 4), np.nan)
+    any_seen = seen.any(1)
+    masked = np.where(seen[..., None], kp, np.nan)
+    bbox[any_seen, :2] = np.nanmin(masked[any_seen], axis=1)
+    bbox[any_seen, 2:] = np.nanmax(masked[any_seen], axis=1)
+    return Tracks2D(kp.astype(np.float32), conf.astype(np.float32), bbox.astype(np.float32), 30.0, (w, h),
+                    source="synthetic", model="protocol", settings={"noise_px": noise_px, "outliers": outliers})

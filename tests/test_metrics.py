@@ -1,0 +1,55 @@
+"""Metrics on hand-made cases with known answers."""
+
+import numpy as np
+import pytest
+from scipy.spatial.transform import Rotation
+
+from bench.metrics import mpjpe_mm, mpjpe_raw_mm, pa_mpjpe_mm, similarity_align, sync_error_pct
+
+
+def test_sync_error_by_hand():
+    truth = [np.array([0.0, 1.0, 2.0, 3.0]), np.array([5.0, 6.0])]
+    matched = [np.array([0.0, 2.0, 2.0, 3.0]), np.array([5.0, 10.0])]
+    # errors 0,1,0,0 and 0,4 over 6 frames, reference of 11 frames (last index 10)
+    assert sync_error_pct(matched, truth, 11) == pytest.approx(100 * 5 / 6 / 10)
+    # unmatched frames take the nearest match; a view with no match at all is 100% wrong
+    assert sync_error_pct([np.array([np.nan, 1.0, 2.0])], [np.array([0.0, 1.0, 2.0])], 11) == pytest.approx(100 / 3 / 10)
+    assert sync_error_pct([np.full(3, np.nan)], [np.zeros(3)], 11) == 100.0
+
+
+def _skeleton(n=5, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.normal(0, 0.3, (n, 24, 3))
+
+
+def test_mpjpe_is_zero_for_truth_and_scale_invariant():
+    gt = _skeleton()
+    assert mpjpe_mm(gt, gt) == pytest.approx(0, abs=1e-9)
+    assert mpjpe_mm(1.7 * gt + 3.0, gt) == pytest.approx(0, abs=1e-6)  # scaled + moved: paper MPJPE ignores both
+    assert mpjpe_raw_mm(gt + 3.0, gt) == pytest.approx(0, abs=1e-6)
+    assert mpjpe_raw_mm(1.1 * gt, gt) > 1.0
+
+
+def test_mpjpe_known_value():
+    gt = np.zeros((1, 24, 3))
+    gt[0, 1], gt[0, 2] = [0.1, 0, 0], [-0.1, 0, 0]  # hips: the root is the origin
+    pred = gt.copy()
+    from bench.mocap import LIMB_SMPL
+
+    gt[0, list(LIMB_SMPL)] += np.array([0, 0, 0.5])
+    pred[0, list(LIMB_SMPL)] += np.array([0, 0, 0.5])
+    pred[0, 18] += [0, 0.012, 0]  # one elbow 12 mm off; norm change is tiny
+    assert mpjpe_raw_mm(pred, gt) == pytest.approx(1.0, abs=1e-6)  # 12 mm / 12 joints
+
+
+def test_pa_mpjpe_removes_similarity_and_keeps_shape_errors():
+    gt = _skeleton(4, 1)
+    rot = Rotation.random(4, random_state=2).as_matrix()
+    pred = 0.8 * np.einsum("nij,nkj->nki", rot, gt) + np.array([1.0, 2.0, 3.0])
+    assert pa_mpjpe_mm(pred, gt) == pytest.approx(0, abs=1e-6)
+    np.testing.assert_allclose(similarity_align(pred, gt), gt, atol=1e-9)
+    bent = gt.copy()
+    bent[:, 20] += [0.05, 0, 0]
+    assert pa_mpjpe_mm(bent, gt) > 1.0
+    # a reflection is not a similarity: it stays an error
+    assert pa_mpjpe_mm(gt * np.array([-1, 1, 1]), gt) > 10
