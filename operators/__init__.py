@@ -4,7 +4,9 @@ setup_worker). Each module defines ``classes``; this package registers them in o
 
 import bpy
 
-_modules = ()  # operator modules are added here as they land
+from . import import_result, view_clip
+
+_modules = (import_result, view_clip)
 
 classes = tuple(cls for module in _modules for cls in module.classes)
 register, unregister = bpy.utils.register_classes_factory(classes)

@@ -17,7 +17,38 @@ class IMOCAP_PT_main(bpy.types.Panel):
         col = layout.column()
         col.prop(settings, "rank")
         col.prop(settings, "iterations")
-        col.prop(settings, "result_path")
+        layout.operator("imocap.import_result", icon="IMPORT")
 
 
-classes = (IMOCAP_PT_main,)
+class IMOCAP_PT_results(bpy.types.Panel):
+    bl_idname = "IMOCAP_PT_results"
+    bl_label = "Captures"
+    bl_space_type = "VIEW_3D"
+    bl_region_type = "UI"
+    bl_category = "iMoCap"
+    bl_parent_id = "IMOCAP_PT_main"
+
+    def draw(self, context):
+        from ..imocap_blender.scene.build import capture_collections
+
+        layout = self.layout
+        captures = capture_collections()
+        if not captures:
+            layout.label(text="No capture yet: import a result")
+            return
+        for coll in captures:
+            box = layout.box()
+            box.label(text=coll.name, icon="ARMATURE_DATA")
+            quality = list(coll.get("imocap_quality", []))
+            for j, _cam in enumerate(coll["imocap_cameras"]):
+                row = box.row(align=True)
+                reproj, conf = (list(quality[j]) + [float("nan")] * 2)[:2] if j < len(quality) else (float("nan"),) * 2
+                text = f"Clip {j}" + (" (ref)" if j == coll.get("imocap_reference", 0) else "")
+                row.label(text=text)
+                row.label(text="-" if reproj != reproj else f"{reproj:.1f} px")
+                row.label(text="-" if conf != conf else f"sync {conf:.2f}")
+                op = row.operator("imocap.view_clip", text="", icon="VIEW_CAMERA")
+                op.collection, op.index = coll.name, j
+
+
+classes = (IMOCAP_PT_main, IMOCAP_PT_results)

@@ -1,0 +1,112 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""A CaptureResult into the scene, in one step: one collection per capture holding the armature
+(consensus action on the reference timeline, one action per clip on the clip's own time axis),
+the skinned body mesh, and one camera per clip with its plate. On any failure everything created
+so far is removed again: the scene is never left half-modified."""
+
+from __future__ import annotations
+
+import os
+
+import bpy
+
+from .armature import build_armature
+from .cameras import build_camera
+from .mesh import build_mesh
+from .motion import assign_action, write_action
+
+
+class ImportReport:
+    def __init__(self):
+        self.collection = None
+        self.warnings: list[str] = []
+
+
+def import_capture(result, name: str | None = None, with_mesh: bool = True, source_path: str = "") -> ImportReport:
+    """Build ``result`` (a core.result.CaptureResult) into the current scene."""
+    scene = bpy.context.scene
+    report = ImportReport()
+    name = name or "iMoCap"
+    created = []  # (collection of bpy.data, datablock) to remove on failure
+    try:
+        coll = bpy.data.collections.new(name)
+        created.append((bpy.data.collections, coll))
+        scene.collection.children.link(coll)
+        body = result.body
+        arm, bone_rest = build_armature(f"{coll.name} body", coll, body.joint_names, body.parents,
+                                        body.rest_joints.astype("float64"))
+        created += [(bpy.data.objects, arm), (bpy.data.armatures, arm.data)]
+        consensus = write_action(f"{coll.name} consensus", arm, body.joint_names, result.motion,
+                                 body.rest_joints.astype("float64"), bone_rest)
+        created.append((bpy.data.actions, consensus))
+        clip_actions = []
+        for j, c in enumerate(result.clips):
+            a = write_action(f"{coll.name} clip {j}", arm, body.joint_names, c.motion,
+                             body.rest_joints.astype("float64"), bone_rest)
+            created.append((bpy.data.actions, a))
+            clip_actions.append(a.name)
+        assign_action(arm, consensus)
+        if with_mesh:
+            mesh = build_mesh(f"{coll.name} mesh", coll, body, arm)
+            created += [(bpy.data.objects, mesh), (bpy.data.meshes, mesh.data)]
+        cams = []
+        for j, c in enumerate(result.clips):
+            cam, warning = build_camera(f"{coll.name} cam {j}", coll, c)
+            created += [(bpy.data.objects, cam), (bpy.data.cameras, cam.data)]
+            cams.append(cam.name)
+            if warning:
+                report.warnings.append(warning)
+        ref = result.clips[result.reference]
+        coll["imocap_result"] = source_path
+        coll["imocap_armature"] = arm.name
+        coll["imocap_cameras"] = cams
+        coll["imocap_clip_actions"] = clip_actions
+        coll["imocap_consensus_action"] = consensus.name
+        coll["imocap_reference"] = int(result.reference)
+        coll["imocap_quality"] = [[float(c.reproj_px), float(c.sync_confidence)] for c in result.clips]
+        scene.render.fps, scene.render.fps_base = _fps(result.motion.fps)
+        scene.frame_start, scene.frame_end = 1, result.motion.frames
+        scene.render.resolution_x, scene.render.resolution_y = ref.size
+        scene.camera = bpy.data.objects[cams[result.reference]]
+    except BaseException:
+        for data, block in reversed(created):
+            try:
+                data.remove(block)
+            except (ReferenceError, RuntimeError):
+                pass
+        raise
+    report.collection = coll
+    return report
+
+
+def _fps(fps: float) -> tuple[int, float]:
+    """Blender's (fps, fps_base) for a frame rate, exact for the NTSC rates."""
+    for num, base in ((24, 1.001), (30, 1.001), (60, 1.001)):
+        if abs(fps - num / base) < 1e-3:
+            return num, base
+    return max(1, int(round(fps))), max(1, int(round(fps))) / fps
+
+
+def view_clip(coll, index: int) -> None:
+    """Look through clip ``index``: its camera, plate, frame rate, range, resolution and action."""
+    scene = bpy.context.scene
+    cams = list(coll["imocap_cameras"])
+    if not 0 <= index < len(cams):
+        raise IndexError(f"clip {index} out of range (the capture has {len(cams)} clips)")
+    cam = bpy.data.objects[cams[index]]
+    arm = bpy.data.objects[coll["imocap_armature"]]
+    action = bpy.data.actions[list(coll["imocap_clip_actions"])[index]]
+    scene.camera = cam
+    scene.render.resolution_x, scene.render.resolution_y = (int(v) for v in cam["imocap_size"])
+    scene.render.fps, scene.render.fps_base = _fps(float(cam["imocap_fps"]))
+    scene.frame_start = 1
+    scene.frame_end = max(1, int(action.frame_range[1]))
+    assign_action(arm, action)
+
+
+def capture_collections() -> list:
+    return [c for c in bpy.data.collections if "imocap_armature" in c]
+
+
+def result_exists(path: str) -> bool:
+    return bool(path) and os.path.isfile(bpy.path.abspath(path))

@@ -1,0 +1,52 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Motions as actions: keyframes written in bulk (``keyframe_points.add`` + ``foreach_set``)."""
+
+from __future__ import annotations
+
+import bpy
+import numpy as np
+from bpy_extras.anim_utils import action_ensure_channelbag_for_slot
+
+from ..rotations import pose_to_bone_keys
+
+LINEAR = bpy.types.Keyframe.bl_rna.properties["interpolation"].enum_items["LINEAR"].value
+
+
+def _curve(channelbag, path: str, index: int, group: str, frames: np.ndarray, values: np.ndarray) -> None:
+    fc = channelbag.fcurves.new(path, index=index, group_name=group)
+    n = len(frames)
+    fc.keyframe_points.add(n)
+    co = np.empty((n, 2), np.float32)
+    co[:, 0], co[:, 1] = frames, values
+    fc.keyframe_points.foreach_set("co", co.ravel())
+    fc.keyframe_points.foreach_set("interpolation", np.full(n, LINEAR, np.int32))
+    fc.update()
+
+
+def write_action(name: str, armature_obj, joint_names, motion, rest_joints_model: np.ndarray,
+                 bone_rest: np.ndarray, first_frame: int = 1):
+    """An action (with one slot for ``armature_obj``) holding ``motion`` with frame i at
+    ``first_frame + i``."""
+    quat, loc = pose_to_bone_keys(motion.pose, motion.transl, rest_joints_model, bone_rest)
+    frames = first_frame + np.arange(motion.frames, dtype=np.float64)
+    action = bpy.data.actions.new(name)
+    slot = action.slots.new(id_type="OBJECT", name=armature_obj.name)
+    bag = action_ensure_channelbag_for_slot(action, slot)
+    for k, bone in enumerate(joint_names):
+        path = f'pose.bones["{bone}"].rotation_quaternion'
+        for i in range(4):
+            _curve(bag, path, i, bone, frames, quat[:, k, i])
+    root = joint_names[0]
+    for i in range(3):
+        _curve(bag, f'pose.bones["{root}"].location', i, root, frames, loc[:, i])
+    action["imocap_fps"] = float(motion.fps)
+    return action
+
+
+def assign_action(obj, action) -> None:
+    """Play ``action`` on ``obj`` (its slot is chosen for the object)."""
+    if obj.animation_data is None:
+        obj.animation_data_create()
+    obj.animation_data.action = action
+    if obj.animation_data.action_slot is None and len(action.slots):
+        obj.animation_data.action_slot = action.slots[0]
