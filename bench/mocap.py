@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from core.cameras import sample
 from core.errors import UserError
 
 # COCO-17 keypoint -> SMPL joint that stands for it (the nose stands in by the head)
@@ -33,11 +34,7 @@ class Mocap:
 
     def at(self, times: np.ndarray) -> np.ndarray:
         """Joints (N,24,3) at fractional frame indices ``times`` (N,), linearly interpolated."""
-        times = np.clip(np.asarray(times, float), 0, self.frames - 1)
-        i0 = np.floor(times).astype(int)
-        i1 = np.minimum(i0 + 1, self.frames - 1)
-        w = (times - i0)[:, None, None]
-        return (1 - w) * self.joints[i0] + w * self.joints[i1]
+        return sample(self.joints, np.asarray(times, float))
 
 
 def load_mocap(path: str | Path, fps: float = 30.0) -> Mocap:

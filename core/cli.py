@@ -20,6 +20,7 @@ from .progress import ProgressWriter
 
 # name -> (module, one-line help). Later stages add their commands here.
 COMMANDS = {
+    "capture": ("core.cmd_capture", "the whole engine: clips (or 2D tracks) -> a CaptureResult"),
     "detect": ("core.cmd_detect", "detect the main performer's 2D keypoints (COCO-17) in each clip"),
     "demo": ("core.cmd_demo", "write a demonstration CaptureResult (the body model, a built-in motion, "
                               "virtual cameras) and a picture of it"),

@@ -104,6 +104,43 @@ def procrustes_distance(a: torch.Tensor, b: torch.Tensor, allow_reflection: bool
     return (2 - 2 * nuclear).clamp_min(0)
 
 
+def affine_features(kp: torch.Tensor) -> torch.Tensor:
+    """2D keypoints (N,J,2) -> whitened row spaces (N,2,J): centred, rows orthonormalised, so that
+    the comparison below ignores any affine camera."""
+    w = (kp - kp.mean(1, keepdim=True)).transpose(1, 2)  # (N,2,J)
+    g = w @ w.transpose(1, 2) + 1e-9 * torch.eye(2, dtype=w.dtype, device=w.device)
+    e, v = torch.linalg.eigh(g)
+    inv_sqrt = v @ torch.diag_embed(e.clamp_min(1e-12).rsqrt()) @ v.transpose(1, 2)
+    return inv_sqrt @ w
+
+
+def affine_distance(a: torch.Tensor, b: torch.Tensor, allow_reflection: bool = False) -> torch.Tensor:
+    """Rank-3 test of two views of one pose (Tresadern & Reid): for whitened a (N,2,J), b (M,2,J),
+    1 - the largest singular value of a b^T, in [0, 1]; 0 when the stacked 4 x J matrix has rank 3,
+    as it has for one 3D pose seen by two affine cameras. Returned squared-distance-like (N,M)."""
+    c = torch.einsum("nik,mjk->nmij", a, b)
+    p = c.square().sum((-1, -2))
+    det = torch.linalg.det(c)
+    s1 = torch.sqrt(0.5 * (p + torch.sqrt((p * p - 4 * det * det).clamp_min(0))))
+    return (1 - s1).clamp_min(0)
+
+
+def features_2d(tracks, joints=slice(5, 17), median: int = 5) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Per clip 2D limb keypoints for :func:`synchronise` with ``kind="2d"``: short gaps filled,
+    isolated outliers removed by a temporal median (``median`` frames); and the valid frames."""
+    from scipy.ndimage import median_filter
+
+    from .performer import fill_gaps
+
+    feats, valid = [], []
+    for t in tracks:
+        kp, cf = fill_gaps(t.keypoints, t.confidence, max(1, int(round(0.5 * t.fps))))
+        kp = median_filter(kp.astype(np.float64), size=(median, 1, 1), mode="nearest")
+        feats.append(kp[:, joints])
+        valid.append((cf[:, joints] > 0).all(1))
+    return feats, valid
+
+
 def affinity(d2: torch.Tensor, tau: float) -> torch.Tensor:
     return torch.exp(-d2 / (2 * tau * tau))
 
@@ -229,10 +266,12 @@ def _resize(block: torch.Tensor, shape: tuple[int, int]) -> torch.Tensor:
 
 
 def synchronise(poses: list[np.ndarray], fps: list[float] | None = None, valid: list[np.ndarray] | None = None,
-                settings: SyncSettings = SyncSettings(), progress=None) -> Correspondence:
+                settings: SyncSettings = SyncSettings(), progress=None, kind: str = "3d") -> Correspondence:
     """Correspondences of clips with 3D poses ``poses[j]`` (N_j,J,3), any per-clip frame (camera
-    frames are fine: the affinity is rotation-invariant). ``valid[j]`` (N_j,) marks frames with a
-    pose; ``fps[j]`` sets how fast each clip may run against the reference."""
+    frames are fine: the affinity is rotation-invariant), or with ``kind="2d"`` their 2D keypoints
+    (N_j,J,2) (see :func:`features_2d`; the affine rank-3 test replaces the 3D distance).
+    ``valid[j]`` (N_j,) marks frames with a pose; ``fps[j]`` sets how fast each clip may run
+    against the reference."""
     m = len(poses)
     ref = settings.reference
     if not 0 <= ref < m:
@@ -243,12 +282,13 @@ def synchronise(poses: list[np.ndarray], fps: list[float] | None = None, valid: 
         t = np.arange(n_ref, dtype=float)
         return Correspondence(ref, (t,), (t.copy(),), np.ones(1))
     dev = torch.device(settings.device)
-    p = [normalise_poses(torch.as_tensor(np.asarray(x), dtype=torch.float32, device=dev)) for x in poses]
+    prep, dist = (normalise_poses, procrustes_distance) if kind == "3d" else (affine_features, affine_distance)
+    p = [prep(torch.as_tensor(np.asarray(x), dtype=torch.float32, device=dev)) for x in poses]
     valid = [np.ones(len(x), bool) if valid is None else np.asarray(valid[j], bool) for j, x in enumerate(poses)]
     vmask = [torch.as_tensor(v, device=dev) for v in valid]
 
     def block(a: int, b: int, sa=slice(None), sb=slice(None)) -> torch.Tensor:
-        d2 = procrustes_distance(p[a][sa], p[b][sb], settings.allow_reflection)
+        d2 = dist(p[a][sa], p[b][sb], settings.allow_reflection)
         return d2.masked_fill(~(vmask[a][sa][:, None] & vmask[b][sb][None, :]), 4.0)
 
     # full-resolution affinities of every clip pair

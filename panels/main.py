@@ -13,11 +13,33 @@ class IMOCAP_PT_main(bpy.types.Panel):
 
     def draw(self, context):
         layout = self.layout
-        settings = context.scene.imocap
+        s = context.scene.imocap
+        row = layout.row()
+        row.template_list("IMOCAP_UL_clips", "", s, "clips", s, "clip_index", rows=3)
+        col = row.column(align=True)
+        col.operator("imocap.add_clips", text="", icon="ADD")
+        col.operator("imocap.remove_clip", text="", icon="REMOVE")
         col = layout.column()
-        col.prop(settings, "rank")
-        col.prop(settings, "iterations")
+        col.prop(s, "reference")
+        col.prop(s, "rank")
+        col.prop(s, "iterations")
+        col.prop(s, "detector")
+        col.prop(s, "with_mesh")
+        if s.running:
+            layout.progress(factor=s.progress, type="BAR", text=s.stage_text)
+            layout.operator("imocap.cancel", icon="CANCEL")
+        else:
+            layout.operator("imocap.capture", icon="REC")
         layout.operator("imocap.import_result", icon="IMPORT")
+
+
+class IMOCAP_UL_clips(bpy.types.UIList):
+    def draw_item(self, context, layout, data, item, icon, active_data, active_propname, index):
+        import os
+
+        text = os.path.basename(bpy.path.abspath(item.path)) or "(no file)"
+        ref = " (reference)" if index == data.reference else ""
+        layout.label(text=text + ref, icon="FILE_MOVIE")
 
 
 class IMOCAP_PT_results(bpy.types.Panel):
@@ -51,4 +73,4 @@ class IMOCAP_PT_results(bpy.types.Panel):
                 op.collection, op.index = coll.name, j
 
 
-classes = (IMOCAP_PT_main, IMOCAP_PT_results)
+classes = (IMOCAP_UL_clips, IMOCAP_PT_main, IMOCAP_PT_results)

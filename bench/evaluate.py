@@ -1,0 +1,34 @@
+"""Scoring a capture against the protocol's ground truth."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .metrics import mpjpe_mm, mpjpe_raw_mm, pa_mpjpe_mm, sync_error_pct
+from .mocap import LIMB_COCO, LIMB_SMPL
+
+
+def as_joints(keypoints: np.ndarray) -> np.ndarray:
+    """COCO keypoints (N,17,3) into the SMPL-24 slots the metrics read (limbs and hips)."""
+    out = np.full(keypoints.shape[:1] + (24, 3), np.nan)
+    out[:, list(LIMB_SMPL)] = keypoints[:, list(LIMB_COCO)]
+    return out
+
+
+def score_views(state, problem, views=None) -> dict:
+    """MPJPE figures averaged over views: each clip's keypoints seen through its estimated camera
+    against the truth seen through the true camera."""
+    views = range(len(state.keypoints)) if views is None else views
+    out = {"mpjpe_mm": [], "pa_mpjpe_mm": [], "mpjpe_raw_mm": []}
+    for j in views:
+        cam = state.cameras[j]
+        pred = as_joints(state.keypoints[j] @ cam.R.T + cam.t)
+        gt = problem.views[j].joints_in_camera()
+        out["mpjpe_mm"].append(mpjpe_mm(pred, gt))
+        out["pa_mpjpe_mm"].append(pa_mpjpe_mm(pred, gt))
+        out["mpjpe_raw_mm"].append(mpjpe_raw_mm(pred, gt))
+    return {k: round(float(np.mean(v)), 2) for k, v in out.items()}
+
+
+def sync_error(corr, problem) -> float:
+    return sync_error_pct(corr.ref_time[1:], [v.ref_time for v in problem.views[1:]], problem.reference_frames)

@@ -1,0 +1,270 @@
+"""SMPL bundle adjustment with low-rank coupling (the paper's eq. 6/8), one batched torch problem.
+
+Unknowns per clip j: pose theta_ij (world), translation gamma_ij (world), shape beta_j, camera
+(rotation, translation, log focal; the reference camera's pose is the world frame and stays fixed).
+Objective, summed over all frames of all clips:
+
+* Geman-McClure reprojection of the COCO keypoints, weighted by confidence, residuals in units of
+  the person's height in the image;
+* temporal smoothness of pose and translation; hinge-joint limits; small pose and shape priors;
+* low-rank coupling: at every reference frame the clips' body poses (root orientation removed),
+  sampled at the synchroniser's fractional times, form an M x 69 matrix kept close to an auxiliary
+  Z of rank <= s; the root trajectories (M x 3N_ref) likewise to Y of rank <= s. Z and Y are
+  updated in closed form (truncated SVD) every ``z_every`` steps.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+import torch
+
+from .cameras import Camera
+from .fitting import FIT_KEYPOINTS, geman_mcclure, joint_limit_penalty, project, smoothness
+from .init3d import _person_height
+
+
+@dataclass(frozen=True)
+class BASettings:
+    iterations: int = 400
+    lr: float = 0.02
+    rank: int = 1
+    w_rank: float = 1.0
+    w_rank_transl: float = 1.0
+    z_every: int = 20
+    sigma: float = 0.05
+    sigma_start: float = 0.4  # annealed to ``sigma`` over the first half: far-off bodies still get pulled in
+    w_pose: float = 2e-3
+    w_limits: float = 1.0
+    w_smooth_pose: float = 0.05
+    w_smooth_transl: float = 50.0
+    w_betas: float = 1.0
+    w_residual: float = 100.0  # per-clip departures from the shared motion
+    shared_first: float = 0.7  # fraction of the iterations run with the residuals frozen at zero: the
+    # cameras are then fixed by the shared motion before each clip may depart from it
+    optimise_cameras: bool = True
+    min_conf: float = 0.1
+    device: str = "cpu"
+
+
+@dataclass(frozen=True, eq=False)
+class BAState:
+    """Per clip: pose (N_j,24,3) and transl (N_j,3) in the world (= reference camera frame), betas
+    (10,), camera; keypoints (N_j,17,3), joints (N_j,24,3) in the world; reproj_px (N_j,)."""
+
+    pose: tuple
+    transl: tuple
+    betas: tuple
+    cameras: tuple
+    keypoints: tuple = ()
+    joints: tuple = ()
+    reproj_px: tuple = ()
+    shared_pose: np.ndarray | None = None  # (N_ref,24,3) the shared motion on the reference timeline
+    shared_transl: np.ndarray | None = None  # (N_ref,3)
+
+
+def _rodrigues(rv: torch.Tensor) -> torch.Tensor:
+    from smplx.lbs import batch_rodrigues
+
+    return batch_rodrigues(rv.reshape(-1, 3)).reshape(rv.shape[:-1] + (3, 3))
+
+
+def low_rank(x: torch.Tensor, mask: torch.Tensor, rank: int, fill_iters: int = 3) -> torch.Tensor:
+    """Best rank-``rank`` approximation of batched matrices x (B,M,F) where mask (B,M,F) marks the
+    known entries (missing ones are filled from the approximation, a few rounds)."""
+    filled = torch.where(mask, x, torch.zeros_like(x))
+    approx = filled
+    for _ in range(fill_iters):
+        u, s, vh = torch.linalg.svd(filled, full_matrices=False)
+        approx = (u[..., :rank] * s[..., None, :rank]) @ vh[..., :rank, :]
+        if bool(mask.all()):
+            break
+        filled = torch.where(mask, x, approx)
+    return approx
+
+
+def initial_state(mono, cameras: list[Camera], sims: list[tuple], reference: int, body) -> BAState:
+    """Monocular bodies moved into the world by each clip's similarity (its shape set to the
+    reference's, so that all clips start with one body size)."""
+    from scipy.spatial.transform import Rotation
+
+    ref_betas = mono[reference].betas
+    with torch.no_grad():
+        j0 = body(torch.zeros(1, 24, 3), torch.as_tensor(ref_betas)).joints[0, 0].numpy().astype(np.float64)
+    poses, transls, betas = [], [], []
+    for m, (s, rot, tr) in zip(mono, sims):
+        pose = m.pose.astype(np.float64).copy()
+        pose[:, 0] = (Rotation.from_matrix(rot) * Rotation.from_rotvec(pose[:, 0])).as_rotvec()
+        pelvis_world = s * m.joints[:, 0].astype(np.float64) @ rot.T + tr
+        poses.append(pose.astype(np.float32))
+        transls.append((pelvis_world - j0).astype(np.float32))
+        betas.append(ref_betas.copy())
+    return BAState(tuple(poses), tuple(transls), tuple(betas), tuple(cameras))
+
+
+def _interp_rows(x: torch.Tensor, times: torch.Tensor) -> torch.Tensor:
+    """x (N_ref,...) at fractional rows ``times`` (B,) (clamped), linear interpolation."""
+    t = times.clamp(0, x.shape[0] - 1)
+    i0 = t.floor().long()
+    i1 = (i0 + 1).clamp(max=x.shape[0] - 1)
+    w = (t - i0).reshape((-1,) + (1,) * (x.dim() - 1))
+    return (1 - w) * x[i0] + w * x[i1]
+
+
+def bundle_adjust(tracks, corr, state: BAState, body, settings: BASettings = BASettings(), reference: int = 0,
+                  fixed_cameras: bool = False, single_model: bool = False, progress=None) -> BAState:
+    """Refine ``state`` against the 2D ``tracks`` under the correspondence ``corr``.
+
+    Parameterisation: a shared motion on the reference timeline plus per-clip residuals (frames of
+    a clip outside the overlap have only their own pose). Every camera's reprojection thus reaches
+    the shared motion directly (multi-view), the residuals carry each clip's own performance; the
+    low-rank term of the module docstring acts on the composed per-clip poses. ``single_model``
+    freezes the residuals at zero (one motion for all clips: the ablation)."""
+    dev = torch.device(settings.device)
+    dt = torch.float32
+    m = len(tracks)
+    sizes = [t.frames for t in tracks]
+    offs = np.cumsum([0] + sizes)
+    n = int(offs[-1])
+    seg_np = np.repeat(np.arange(m), sizes)
+    seg = torch.as_tensor(seg_np, device=dev)
+    T = lambda a: torch.as_tensor(np.asarray(a), dtype=dt, device=dev)  # noqa: E731
+
+    kp = T(np.concatenate([t.keypoints for t in tracks]))
+    conf_np = np.concatenate([t.confidence for t in tracks]).astype(np.float64)
+    conf_np = np.where(conf_np >= settings.min_conf, conf_np, 0.0)
+    keep = np.zeros(17, bool)
+    keep[list(FIT_KEYPOINTS)] = True
+    conf_np[:, ~keep] = 0.0
+    conf = T(conf_np)
+    height = T(np.concatenate([_person_height(t.keypoints, np.where(t.confidence >= settings.min_conf,
+                                                                      t.confidence, 0)) for t in tracks]))
+    centre = T(np.stack([c.centre for c in state.cameras]))
+
+    # shared motion on the reference timeline, initialised from the clips' poses (reference first)
+    n_ref = len(corr.clip_time[reference])
+    ct = np.stack([np.asarray(c, float) for c in corr.clip_time])  # (M, N_ref)
+    have = np.isfinite(ct)
+    order = [reference] + [j for j in range(m) if j != reference]
+    base_pose0 = np.zeros((n_ref, 24, 3))
+    base_tr0 = np.zeros((n_ref, 3))
+    filled = np.zeros(n_ref, bool)
+    from .cameras import sample as sample_np
+
+    for j in order:
+        rows = np.where(have[j] & ~filled)[0]
+        if len(rows):
+            base_pose0[rows] = sample_np(state.pose[j].astype(np.float64), ct[j, rows])
+            base_tr0[rows] = sample_np(state.transl[j].astype(np.float64), ct[j, rows])
+            filled[rows] = True
+    rt_np = np.concatenate([np.asarray(corr.ref_time[j], float) for j in range(m)])
+    on_ref = np.isfinite(rt_np)
+    rt = T(np.nan_to_num(rt_np))
+    on_ref_t = torch.as_tensor(on_ref, device=dev)
+    base_pose = T(base_pose0).requires_grad_(True)
+    base_tr = T(base_tr0).requires_grad_(True)
+    with torch.no_grad():
+        # every clip starts on the shared motion (its own pose only where it has no reference time):
+        # residuals grow where the 2D asks for them, rather than starting from monocular flips
+        start_pose = T(np.concatenate(state.pose))
+        start_tr = T(np.concatenate(state.transl))
+        res_pose0 = torch.where(on_ref_t[:, None, None], torch.zeros_like(start_pose), start_pose)
+        res_tr0 = torch.where(on_ref_t[:, None], torch.zeros_like(start_tr), start_tr)
+    res_pose = res_pose0.clone().requires_grad_(True)
+    res_tr = res_tr0.clone().requires_grad_(True)
+    frozen = on_ref_t  # until ``warm`` iterations (always, for the single-model ablation)
+
+    betas = T(np.stack(state.betas)).requires_grad_(True)
+    cam_rv = T(np.stack([_rotvec(c.R) for c in state.cameras])).requires_grad_(True)
+    cam_t = T(np.stack([c.t for c in state.cameras])).requires_grad_(True)
+    log_f = T(np.log([c.focal for c in state.cameras])).requires_grad_(True)
+    params = [base_pose, base_tr, res_pose, res_tr, betas]
+    if not fixed_cameras and settings.optimise_cameras:
+        params += [cam_rv, cam_t, log_f]
+    opt = torch.optim.Adam(params, lr=settings.lr)
+    cam_mask = torch.ones(m, 1, device=dev)
+    if not fixed_cameras:
+        cam_mask[reference] = 0.0  # the reference camera defines the world
+
+    rows = np.where(have.sum(0) >= 2)[0]
+    coupling = len(rows) > 0 and m >= 2 and settings.w_rank > 0 and not single_model
+    if coupling:
+        times = [T(np.nan_to_num(ct[j, rows])) for j in range(m)]
+        present = torch.as_tensor(have[:, rows].T, device=dev)  # (R, M)
+    z_pose = z_tr = None
+    warm = int(settings.shared_first * settings.iterations)
+    for it in range(settings.iterations):
+        opt.zero_grad(set_to_none=True)
+        if it == warm and not single_model:
+            frozen = torch.zeros_like(on_ref_t)
+        rp = torch.where(frozen[:, None, None], torch.zeros_like(res_pose), res_pose)
+        rtr = torch.where(frozen[:, None], torch.zeros_like(res_tr), res_tr)
+        pose = torch.where(on_ref_t[:, None, None], _interp_rows(base_pose, rt) + rp, rp)
+        transl = torch.where(on_ref_t[:, None], _interp_rows(base_tr, rt) + rtr, rtr)
+        out = body(pose, betas[seg], transl)
+        rot = _rodrigues(cam_rv * cam_mask)[seg]
+        tr = (cam_t * cam_mask)[seg]
+        cam_pts = torch.einsum("nij,nkj->nki", rot, out.keypoints) + tr[:, None]
+        uv = project(cam_pts, log_f.exp()[seg], centre[seg])
+        a = min(1.0, it / max(1, settings.iterations // 2))
+        sigma = settings.sigma_start ** (1 - a) * settings.sigma ** a
+        rho = geman_mcclure((uv - kp) / height[:, None, None], sigma)
+        loss = (conf * rho).sum() / sigma ** 2
+        loss = loss + settings.w_pose * pose[:, 1:].square().sum()
+        loss = loss + settings.w_limits * joint_limit_penalty(pose).sum()
+        loss = loss + settings.w_smooth_pose * (smoothness(base_pose) + smoothness(rp, seg))
+        loss = loss + settings.w_smooth_transl * (smoothness(base_tr) + smoothness(rtr, seg))
+        loss = loss + settings.w_residual * (torch.where(on_ref_t[:, None, None], rp, torch.zeros_like(rp)).square().sum()
+                                             + 100 * torch.where(on_ref_t[:, None], rtr, torch.zeros_like(rtr)).square().sum())
+        loss = loss + settings.w_betas * (betas.square().sum(1) * T(sizes)).sum()
+        if coupling and it >= warm:
+            flat = pose[:, 1:].reshape(n, -1)
+            sampled_pose = torch.stack([_interp_rows(flat[offs[j]:offs[j + 1]], times[j]) for j in range(m)], 1)
+            sampled_tr = torch.stack([_interp_rows(transl[offs[j]:offs[j + 1]], times[j]) for j in range(m)], 1)
+            if z_pose is None or it % settings.z_every == 0:
+                with torch.no_grad():
+                    mk = present[..., None].expand_as(sampled_pose)
+                    z_pose = low_rank(sampled_pose, mk, settings.rank)
+                    ytr = sampled_tr.permute(1, 0, 2).reshape(1, m, -1)  # (1, M, 3R)
+                    mk_tr = present.T[:, :, None].expand(m, len(rows), 3).reshape(1, m, -1)
+                    z_tr = low_rank(ytr, mk_tr, settings.rank).reshape(m, len(rows), 3).permute(1, 0, 2)
+            pm = present[..., None].float()
+            loss = loss + settings.w_rank * ((sampled_pose - z_pose).square() * pm).sum()
+            loss = loss + settings.w_rank_transl * 100 * ((sampled_tr - z_tr).square() * pm).sum()
+        loss.backward()
+        opt.step()
+        if progress and (it % 10 == 0 or it == settings.iterations - 1):
+            progress(it + 1, settings.iterations)
+    with torch.no_grad():
+        rp = torch.where(frozen[:, None, None], torch.zeros_like(res_pose), res_pose)
+        rtr = torch.where(frozen[:, None], torch.zeros_like(res_tr), res_tr)
+        pose = torch.where(on_ref_t[:, None, None], _interp_rows(base_pose, rt) + rp, rp)
+        transl = torch.where(on_ref_t[:, None], _interp_rows(base_tr, rt) + rtr, rtr)
+    out = _state(pose, transl, betas, cam_rv * cam_mask, cam_t * cam_mask, log_f, state, body, seg, offs, kp, conf)
+    return replace(out, shared_pose=base_pose.detach().cpu().numpy(), shared_transl=base_tr.detach().cpu().numpy())
+
+
+def _rotvec(R: np.ndarray) -> np.ndarray:
+    from scipy.spatial.transform import Rotation
+
+    return Rotation.from_matrix(R).as_rotvec()
+
+
+def _state(pose, transl, betas, cam_rv, cam_t, log_f, old: BAState, body, seg, offs, kp, conf) -> BAState:
+    with torch.no_grad():
+        out = body(pose, betas[seg], transl)
+        rot = _rodrigues(cam_rv)
+        cam_pts = torch.einsum("nij,nkj->nki", rot[seg], out.keypoints) + cam_t[seg][:, None]
+        centre = torch.as_tensor(np.stack([c.centre for c in old.cameras]), dtype=pose.dtype, device=pose.device)
+        uv = project(cam_pts, log_f.exp()[seg], centre[seg])
+        seen = conf > 0
+        err = ((uv - kp).norm(dim=-1) * seen).sum(1) / seen.sum(1).clamp_min(1)
+    P, Tr, KP, J, E = (x.detach().cpu().numpy() for x in (pose, transl, out.keypoints, out.joints, err))
+    R, t, f = (x.detach().cpu().numpy() for x in (rot, cam_t, log_f.exp()))
+    cams = tuple(replace(c, R=R[j].astype(np.float64), t=t[j].astype(np.float64), focal=float(f[j]))
+                 for j, c in enumerate(old.cameras))
+    sl = [slice(offs[j], offs[j + 1]) for j in range(len(offs) - 1)]
+    B = betas.detach().cpu().numpy()
+    return BAState(tuple(P[s] for s in sl), tuple(Tr[s] for s in sl), tuple(B[j] for j in range(len(sl))), cams,
+                   tuple(KP[s] for s in sl), tuple(J[s] for s in sl), tuple(E[s] for s in sl))

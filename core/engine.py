@@ -1,0 +1,148 @@
+"""The capture engine from 2D tracks: monocular initialisation -> synchronisation -> camera
+registration -> (SMPL-BA <-> synchronisation) x K.
+
+``capture_from_tracks`` is what ``python -m core capture`` runs after detection and what the
+benchmark runs on synthetic tracks.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from .ba import BASettings, BAState, bundle_adjust, initial_state
+from .cameras import Camera, register_cameras
+from .errors import UserError
+from .init3d import InitSettings, fit_monocular
+from .sync import Correspondence, SyncSettings, features_2d, synchronise
+from .triangulate import place_on_triangulation, triangulate
+
+LIMBS = slice(5, 17)
+
+
+@dataclass(frozen=True)
+class CaptureSettings:
+    rank: int = 1
+    iterations: int = 5  # outer rounds of sync <-> BA (the paper's reference configuration: up to 5)
+    reference: int = 0
+    stop_change: float = 0.5  # stop when the reference times move less than this (frames, mean)
+    single_model: bool = False  # one shared motion for all clips (the ablation)
+    device: str = "cpu"
+    # monocular fits: a short one when BA follows, the full one when a single clip is all there is
+    init: InitSettings = field(default_factory=lambda: InitSettings(iterations=100, torso_iterations=30))
+    init_single: InitSettings = field(default_factory=InitSettings)
+    sync: SyncSettings = field(default_factory=SyncSettings)  # rounds after BA (3D poses)
+    # the first synchronisation, from the 2D keypoints (the monocular 3D carries too little)
+    sync_2d: SyncSettings = field(default_factory=lambda: SyncSettings(tau_scale=2.5, step_penalty=0.3, rounds=4))
+    ba: BASettings = field(default_factory=BASettings)
+
+
+@dataclass(frozen=True, eq=False)
+class CaptureOutput:
+    state: BAState
+    corr: Correspondence
+    mono: list
+    first_corr: Correspondence  # from the monocular initialisation (the no-iteration ablation)
+    seconds: dict
+    rounds: int
+    warnings: list
+
+
+def check_tracks(tracks) -> list[str]:
+    """Refuse NaN/inf; returns the names of clips nobody was detected in."""
+    empty = []
+    for t in tracks:
+        t.check_finite()
+        if t.frames_with_person == 0:
+            empty.append(t.source or "a clip")
+    return empty
+
+
+def capture_from_tracks(tracks, body, settings: CaptureSettings = CaptureSettings(), progress=None,
+                        oracle: tuple | None = None) -> CaptureOutput:
+    """Run the engine on per-clip Tracks2D. ``oracle`` = (cameras, correspondence) gives true
+    cameras and synchronisation to the same BA (the benchmark's limit)."""
+    notes: list[str] = []
+    if not tracks:
+        raise UserError("no clips to capture")
+    secs: dict[str, float] = {}
+    ref = settings.reference
+    dev = settings.device
+    init = replace(settings.init if len(tracks) > 1 else settings.init_single, device=dev)
+    ba_set = replace(settings.ba, rank=settings.rank, device=dev)
+    sync_set = replace(settings.sync, reference=ref, device=dev)
+    say = progress or (lambda *a, **k: None)
+
+    t = time.perf_counter()
+    mono = fit_monocular(tracks, body, init, progress=lambda d, n: say("init", d, n))
+    secs["init"] = time.perf_counter() - t
+    if len(tracks) == 1:
+        notes.append("one clip: monocular capture (no synchronisation, no multi-view refinement)")
+        m = mono[0]
+        cam = Camera(np.eye(3), np.zeros(3), m.focal, m.centre)
+        state = BAState((m.pose,), (m.transl,), (m.betas,), (cam,), (m.keypoints,), (m.joints,), (m.reproj_px,))
+        ident = np.arange(tracks[0].frames, dtype=float)
+        corr = Correspondence(0, (ident,), (ident.copy(),), np.ones(1))
+        secs["total"] = sum(secs.values())
+        return CaptureOutput(state, corr, mono, corr, secs, 0, notes)
+
+    fps = [tr.fps for tr in tracks]
+    t = time.perf_counter()
+    if oracle is None:
+        feats, valid = features_2d(tracks)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            corr = synchronise(feats, fps, valid, replace(settings.sync_2d, reference=ref, device=dev), kind="2d")
+        notes += [str(w.message) for w in caught]
+    else:
+        corr = oracle[1]
+    first = corr
+    secs["sync"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    cams, sims = register_cameras(mono, corr, ref)
+    state = initial_state(mono, cams, sims, ref, body)
+    if oracle is not None:
+        state = _place_in_cameras(state, mono, oracle[0], body)
+    points, seen = triangulate(tracks, corr, state.cameras)
+    state = place_on_triangulation(state, corr, points, seen, body)
+    secs["cameras"] = time.perf_counter() - t
+    secs["ba"] = 0.0
+    rounds = 0
+    for k in range(max(1, settings.iterations)):
+        rounds = k + 1
+        t = time.perf_counter()
+        state = bundle_adjust(tracks, corr, state, body, ba_set, ref, fixed_cameras=oracle is not None,
+                              single_model=settings.single_model, progress=lambda d, n: say("ba", d, n))
+        secs["ba"] += time.perf_counter() - t
+        if oracle is not None or k == settings.iterations - 1:
+            break
+        t = time.perf_counter()
+        with warnings.catch_warnings(record=True):
+            warnings.simplefilter("always")
+            new = synchronise([kp[:, LIMBS] for kp in state.keypoints], fps, [m.valid for m in mono], sync_set)
+        secs["sync"] += time.perf_counter() - t
+        change = new.changed_from(corr)
+        corr = new
+        if change < settings.stop_change:
+            break
+    secs["total"] = sum(secs.values())
+    return CaptureOutput(state, corr, mono, first, secs, rounds, notes)
+
+
+def _place_in_cameras(state: BAState, mono, cameras, body) -> BAState:
+    """Monocular bodies placed in the world through known cameras (the oracle's start): each
+    body's depth rescaled from the focal guess to the camera's focal, so its projection is kept."""
+    moved = []
+    for c, m in zip(cameras, mono):
+        pelvis = m.joints[:, 0].astype(np.float64).copy()
+        pelvis[:, 2] *= c.focal / m.focal
+        shift = pelvis - m.joints[:, 0]
+        moved.append(replace(m, joints=m.joints + shift[:, None], transl=m.transl + shift))
+    sims = [(1.0, c.R.T, -c.R.T @ c.t) for c in cameras]
+    return replace(initial_state(moved, list(cameras), sims, 0, body), cameras=tuple(cameras))
+
+

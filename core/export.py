@@ -1,0 +1,64 @@
+"""The engine's output as a CaptureResult: the world turned Z up with the ground at z = 0."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.spatial.transform import Rotation
+
+from . import __version__
+from .result import CaptureResult, ClipResult, Motion
+
+L_SH, R_SH, L_ANK, R_ANK = 5, 6, 15, 16
+ANKLE_HEIGHT = 0.08  # the COCO ankle keypoint's height above the floor, metres
+
+
+def world_frame(keypoints: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rotation W and offset b taking the engine's world (the reference camera's frame) to a Z-up
+    world: up along the mean ankles-to-shoulders direction, x along the camera's x made horizontal,
+    ground (low ankles minus the ankle height) at z = 0, the first frame's feet at x = y = 0.
+    keypoints (N,17,3) of the reference clip."""
+    up = (keypoints[:, [L_SH, R_SH]].mean(1) - keypoints[:, [L_ANK, R_ANK]].mean(1)).mean(0)
+    z = up / max(np.linalg.norm(up), 1e-9)
+    x = np.array([1.0, 0.0, 0.0]) - z[0] * z
+    x /= max(np.linalg.norm(x), 1e-9)
+    y = np.cross(z, x)
+    w = np.stack([x, y, z])
+    moved = keypoints @ w.T
+    ground = np.percentile(moved[:, [L_ANK, R_ANK], 2].min(1), 2) - ANKLE_HEIGHT
+    feet = moved[0, [L_ANK, R_ANK]].mean(0)
+    return w, -np.array([feet[0], feet[1], ground])
+
+
+def _motion(pose, transl, betas, fps, w, b, body) -> Motion:
+    import torch
+
+    with torch.no_grad():
+        j0 = body(torch.zeros(1, 24, 3), torch.as_tensor(betas, dtype=torch.float32)).joints[0, 0].numpy()
+    pose = pose.astype(np.float64).copy()
+    pose[:, 0] = (Rotation.from_matrix(w) * Rotation.from_rotvec(pose[:, 0])).as_rotvec()
+    transl = (j0 + transl) @ w.T + b - j0
+    return Motion(pose.astype(np.float32), np.asarray(betas, np.float32), transl.astype(np.float32), float(fps))
+
+
+def to_capture_result(out, tracks, body, paths: list[str], settings: dict | None = None) -> CaptureResult:
+    """``out`` a core.engine.CaptureOutput for ``tracks`` (clips at ``paths``)."""
+    st, corr = out.state, out.corr
+    ref = corr.reference
+    w, b = world_frame(st.keypoints[ref])
+    clips = []
+    for j, (t, cam) in enumerate(zip(tracks, st.cameras)):
+        motion = _motion(st.pose[j], st.transl[j], st.betas[j], t.fps, w, b, body)
+        R = cam.R @ w.T
+        clips.append(ClipResult(
+            path=str(paths[j]), fps=float(t.fps), size=tuple(int(v) for v in t.size), K=cam.K, R=R, t=cam.t - R @ b,
+            ref_time=np.asarray(corr.ref_time[j], np.float64), clip_time=np.asarray(corr.clip_time[j], np.float64),
+            motion=motion, reproj_px=float(np.median(st.reproj_px[j])), sync_confidence=float(corr.confidence[j])))
+    if st.shared_pose is not None:
+        consensus = _motion(st.shared_pose, st.shared_transl, st.betas[ref], tracks[ref].fps, w, b, body)
+    else:
+        consensus = clips[ref].motion
+    return CaptureResult(
+        clips=tuple(clips), reference=ref, motion=consensus, body=body.rest(st.betas[ref]),
+        quality={"reproj_px": [c.reproj_px for c in clips], "sync_confidence": [c.sync_confidence for c in clips],
+                 "warnings": list(out.warnings), "rounds": out.rounds},
+        settings=settings or {}, versions={"imocap": __version__, "body_model": body.name})

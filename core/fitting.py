@@ -1,0 +1,49 @@
+"""Pieces of the fitting objectives shared by the monocular initialisation and SMPL-BA (torch).
+
+Shapes: B bodies (clips x frames flattened), 17 COCO keypoints, 24 joints.
+"""
+
+from __future__ import annotations
+
+import torch
+
+# COCO keypoints used for fitting: the nose and the 12 limb keypoints (eyes/ears are unreliable
+# on the open body's face and absent from most motion capture)
+FIT_KEYPOINTS = (0, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16)
+L_KNEE, R_KNEE, L_ELBOW, R_ELBOW = 4, 5, 18, 19
+
+
+def geman_mcclure(residual: torch.Tensor, sigma: float) -> torch.Tensor:
+    """rho(r) = sigma^2 r^2 / (sigma^2 + r^2), on squared norms of the last axis: (...,2) -> (...)."""
+    r2 = residual.square().sum(-1)
+    return sigma * sigma * r2 / (sigma * sigma + r2)
+
+
+def project(points: torch.Tensor, focal: torch.Tensor, centre: torch.Tensor) -> torch.Tensor:
+    """Camera-frame points (B,K,3) -> pixels (B,K,2); focal (B,) and centre (B,2) per body."""
+    z = points[..., 2:3].clamp_min(1e-3)
+    return focal[:, None, None] * points[..., :2] / z + centre[:, None, :]
+
+
+def joint_limit_penalty(pose: torch.Tensor) -> torch.Tensor:
+    """Anatomical limits of the hinge joints, per body: pose (B,24,3) axis-angle -> (B,).
+
+    Knees bend about +X (0..2.6 rad), elbows about the vertical (left negative, right positive,
+    0..2.6 rad); twisting or side-bending a hinge costs as much as bending it the wrong way."""
+    knee = pose[:, [L_KNEE, R_KNEE]]
+    pen = torch.relu(-knee[..., 0]).square().sum(-1) + torch.relu(knee[..., 0] - 2.6).square().sum(-1)
+    pen = pen + knee[..., 1:].square().sum((-1, -2))
+    le, re = pose[:, L_ELBOW], pose[:, R_ELBOW]
+    pen = pen + torch.relu(le[:, 1]).square() + torch.relu(-re[:, 1]).square()
+    pen = pen + torch.relu(-le[:, 1] - 2.6).square() + torch.relu(re[:, 1] - 2.6).square()
+    pen = pen + le[:, [0, 2]].square().sum(-1) + re[:, [0, 2]].square().sum(-1)
+    return pen
+
+
+def smoothness(x: torch.Tensor, segments: torch.Tensor | None = None) -> torch.Tensor:
+    """Sum of squared first differences along axis 0 of x (N,...), not across segment boundaries
+    (``segments`` (N,) ids: consecutive bodies of different clips are not neighbours)."""
+    d = (x[1:] - x[:-1]).square().flatten(1).sum(1)
+    if segments is not None:
+        d = d * (segments[1:] == segments[:-1])
+    return d.sum()

@@ -1,0 +1,31 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Which Python runs the capture engine, and the arguments of a capture. No bpy module use."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+
+def worker_python(preference: str, user_dir: str | None) -> str | None:
+    """The interpreter for the worker: the preference, else $IMOCAP_WORKER_PYTHON, else the venv
+    the add-on sets up in its user folder; None when there is none."""
+    for candidate in (preference, os.environ.get("IMOCAP_WORKER_PYTHON", "")):
+        if candidate:
+            return candidate
+    if user_dir:
+        bindir = "Scripts" if sys.platform == "win32" else "bin"
+        exe = Path(user_dir) / "venv" / bindir / ("python.exe" if sys.platform == "win32" else "python")
+        if exe.is_file():
+            return str(exe)
+    return None
+
+
+def capture_args(clips: list[str], out: str, rank: int, iterations: int, reference: int, detector: str,
+                 device: str, body: str = "") -> list[str]:
+    args = ["capture", *clips, "--out", out, "--rank", str(rank), "--iters", str(iterations),
+            "--reference", str(reference), "--model", detector or "yolo11n-pose", "--device", device or "auto"]
+    if body:
+        args += ["--body", body]
+    return args

@@ -1,0 +1,38 @@
+"""The add-on's capture operator (blocking path, bpy module) against the real worker."""
+
+import json
+import sys
+
+import cv2
+import pytest
+
+from bench.photo_clips import asset, pan_zoom_frames, write_clip
+from conftest import ROOT, run_python
+
+pytestmark = pytest.mark.bpy
+
+
+def test_capture_operator_runs_the_worker_and_imports(tmp_path):
+    img = cv2.imread(str(asset("bus.jpg")))
+    clips = []
+    for j, (zoom, pan) in enumerate((((1.0, 1.2), (-0.1, 0.1)), ((1.3, 1.1), (0.05, -0.05)))):
+        frames, _ = pan_zoom_frames(img, 24, (480, 360), zoom=zoom, pan=pan)
+        clips.append(str(write_clip(tmp_path / f"clip {j}.mp4", frames)))
+    bad = tmp_path / "not a video.mp4"
+    bad.write_bytes(b"nope")
+    built = run_python(["build.py", "--out-dir", str(tmp_path / "dist")])
+    assert built.returncode == 0, built.stderr
+    zip_path = built.stdout.strip().splitlines()[-1]
+    out = tmp_path / "result.npz"
+    r = run_python([str(ROOT / "tests" / "bpy_capture_script.py"), zip_path, sys.executable, json.dumps(clips),
+                    str(out), str(bad)], BLENDER_USER_RESOURCES=str(tmp_path / "user"), timeout=900)
+    line = [x for x in r.stdout.splitlines() if x.startswith("RESULT ")]
+    assert r.returncode == 0 and line, r.stdout[-3000:] + r.stderr[-3000:]
+    res = json.loads(line[0][7:])
+    assert "not a video.mp4" in res["bad"] and res["bad_unchanged"]
+    assert res["capture"] == ["FINISHED"] and out.is_file() and res["result_path"] == str(out)
+    assert res["collections"] == 1 and res["cameras"] == 2
+    assert res["plates"] == sorted(clips)
+    ops = set(res["panel_operators"])
+    assert {"imocap.add_clips", "imocap.remove_clip", "imocap.capture", "imocap.cancel", "imocap.import_result",
+            "imocap.view_clip"} <= ops

@@ -1,0 +1,125 @@
+"""The motion-recovery engine on self-consistent synthetic data (the body model's own motion seen by
+known cameras), and the capture command on the benchmark protocol's tracks."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from bench.metrics import similarity_align
+from conftest import ROOT, run_python
+from core.ba import BASettings, bundle_adjust
+from core.cameras import Camera
+from core.demo import jumping_jacks
+from core.engine import _place_in_cameras
+from core.geometry import intrinsics, look_at_camera, project
+from core.init3d import fit_monocular
+from core.sync import Correspondence
+from core.tracks import Tracks2D
+from core.triangulate import triangulate
+
+N = 60
+
+
+@pytest.fixture(scope="module")
+def scene(body):
+    motion = jumping_jacks(N, 30.0)
+    with torch.no_grad():
+        kp3 = body(torch.as_tensor(motion.pose), torch.as_tensor(motion.betas),
+                   torch.as_tensor(motion.transl)).keypoints.numpy()
+    rng = np.random.default_rng(0)
+    cams, tracks = [], []
+    for az in (-90, 0, 100):
+        a = np.deg2rad(az)
+        R, t = look_at_camera(np.array([5 * np.cos(a), 5 * np.sin(a), 1.5]), np.array([0, 0.3, 0.9]))
+        K = intrinsics(1200, 1280, 720)
+        uv, _ = project(kp3, K, R, t)
+        conf = np.full((N, 17), 0.9)
+        conf[:, 1:5] = 0
+        tracks.append(Tracks2D((uv + rng.normal(0, 2, uv.shape)).astype(np.float32), conf.astype(np.float32),
+                               np.zeros((N, 4), np.float32), 30.0, (1280, 720)))
+        cams.append(Camera(R, t, 1200.0, np.array([640.0, 360.0])))
+    return kp3, cams, tracks
+
+
+def _pa(pred, gt):
+    p = similarity_align(pred[:, 5:17], gt[:, 5:17])
+    return 1000 * np.linalg.norm(p - gt[:, 5:17], axis=2).mean()
+
+
+def test_triangulation_is_exact_with_true_cameras(scene):
+    kp3, cams, tracks = scene
+    clean = [Tracks2D(project(kp3, c.K, c.R, c.t)[0].astype(np.float32), t.confidence, t.bbox, 30.0, t.size)
+             for c, t in zip(cams, tracks)]
+    ident = np.arange(N, dtype=float)
+    pts, seen = triangulate(clean, Correspondence(0, (ident,) * 3, (ident,) * 3, np.ones(3)), cams)
+    assert seen[:, 5:].all() and not seen[:, 1:5].any()
+    assert np.abs(pts[:, 5:] - kp3[:, 5:]).max() < 1e-3
+
+
+def test_monocular_fit_and_multiview_bundle_adjustment(scene, body):
+    kp3, cams, tracks = scene
+    mono = fit_monocular(tracks, body)
+    mono_pa = [_pa(m.keypoints, kp3 @ c.R.T + c.t) for m, c in zip(mono, cams)]
+    assert all(np.median(m.reproj_px) < 2.5 for m in mono)  # the 2D is explained (noise 2 px)
+    assert max(mono_pa) < 90
+    ident = np.arange(N, dtype=float)
+    corr = Correspondence(0, (ident,) * 3, (ident,) * 3, np.ones(3))
+    state = bundle_adjust(tracks, corr, _place_in_cameras(None, mono, cams, body), body, BASettings(), 0,
+                          fixed_cameras=True)
+    ba_pa = [_pa(k, kp3) for k in state.keypoints]
+    # three views resolve the depth ambiguity: well under half the monocular error
+    assert max(ba_pa) < 0.5 * np.mean(mono_pa)
+    assert np.linalg.norm(state.keypoints[0] - kp3, axis=2).mean() < 0.03  # metres, in the world
+    assert state.shared_pose.shape == (N, 24, 3)
+
+
+SHARED = ROOT.parent / "shared" / "mocap"
+
+
+@pytest.mark.skipif(not (SHARED / "deepmimic_jump.npz").is_file(), reason="shared/mocap missing")
+def test_capture_from_tracks_writes_a_z_up_result(tmp_path, body):
+    from bench.mocap import load_mocap
+    from bench.protocol import make_problem
+    from core.result import CaptureResult
+
+    prob = make_problem(load_mocap(SHARED / "deepmimic_jump.npz"), 3, 0)
+    paths = [str(v.tracks.save(tmp_path / "tracks" / f"view {j}.npz")) for j, v in enumerate(prob.views)]
+    empty = prob.views[1].tracks
+    Tracks2D(empty.keypoints, np.zeros_like(empty.confidence), empty.bbox, 30.0, empty.size,
+             source="empty clip.mp4").save(tmp_path / "tracks" / "zz empty.npz")
+    r = run_python(["-m", "core", "capture", str(tmp_path / "tracks"), "--tracks", "--out", str(tmp_path / "r.npz"),
+                    "--iters", "2"], timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    s = json.loads(r.stdout.splitlines()[-1])["summary"]
+    assert len(s["clips"]) == 3 and any("empty clip.mp4" in w for w in s["warnings"])
+    assert set(s["seconds"]) >= {"init", "sync", "ba", "total"} and s["peak_memory_mb"] > 0
+    res = CaptureResult.load(tmp_path / "r.npz")
+    assert len(res.clips) == 3 and res.motion.frames == prob.reference_frames
+    m = res.motion
+    with torch.no_grad():
+        kp = body(torch.as_tensor(m.pose), torch.as_tensor(m.betas), torch.as_tensor(m.transl)).keypoints.numpy()
+    assert np.median(kp[:, 0, 2] - kp[:, 15, 2]) > 1.0  # nose well above the ankle: Z is up
+    assert abs(np.percentile(kp[:, [15, 16], 2].min(1), 2) - 0.08) < 0.05  # feet on the ground
+    for c in res.clips:  # every clip's own motion reprojects through its camera
+        assert np.isfinite(c.reproj_px) and 0 <= c.sync_confidence <= 1
+    assert paths
+
+
+def test_capture_refuses_bad_tracks(tmp_path):
+    t = Tracks2D(np.full((5, 17, 2), np.nan, np.float32), np.ones((5, 17), np.float32), np.zeros((5, 4), np.float32),
+                 30.0, (64, 64), source="broken.mp4")
+    t.save(tmp_path / "broken.npz")
+    r = run_python(["-m", "core", "capture", str(tmp_path / "broken.npz"), "--tracks", "--out", str(tmp_path / "o.npz")])
+    assert r.returncode == 1 and "broken.mp4" in json.loads(r.stdout.splitlines()[-1])["error"]
+    assert not (tmp_path / "o.npz").exists()
+
+
+def test_one_clip_falls_back_to_monocular(scene, body):
+    from core.engine import capture_from_tracks
+
+    _, _, tracks = scene
+    out = capture_from_tracks(tracks[:1], body)
+    assert any("one clip" in w for w in out.warnings) and out.rounds == 0
+    np.testing.assert_array_equal(out.corr.ref_time[0], np.arange(N))
