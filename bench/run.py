@@ -28,6 +28,9 @@ def add_arguments(p) -> None:
     p.add_argument("--init", choices=("2d", "noisy-truth"), default="2d", help="--stage sync: what it syncs on")
     p.add_argument("--noise-3d", type=float, default=0.02, help="noisy-truth 3D noise, metres (default 0.02)")
     p.add_argument("--iters", type=int, default=5, help="--stage full: outer rounds")
+    p.add_argument("--use-views", type=int, default=0,
+                   help="give the engine only the first K of the --views views (same cameras for every K: "
+                        "the way to measure the trend over the number of views)")
     p.add_argument("--json", action="store_true", help="print only the JSON line (the default output)")
 
 
@@ -111,8 +114,12 @@ def run(args) -> dict:
     t0 = time.perf_counter()
     mocap = load_mocap(args.mocap)
     problem = make_problem(mocap, args.views, args.seed, args.noise_px, args.outliers)
+    if args.use_views:
+        if not 1 <= args.use_views <= args.views:
+            raise UserError("--use-views must be 1..--views")
+        problem = replace(problem, views=problem.views[: args.use_views])
     seconds = {"protocol": time.perf_counter() - t0}
-    out = {"mocap": mocap.name, "views": args.views, "seed": args.seed, "stage": args.stage,
+    out = {"mocap": mocap.name, "views": len(problem.views), "seed": args.seed, "stage": args.stage,
            "frames": [v.frames for v in problem.views], "reference_frames": problem.reference_frames}
     (_sync_stage if args.stage == "sync" else _full_stage)(problem, args, out, seconds)
     seconds["total"] = time.perf_counter() - t0

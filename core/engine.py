@@ -106,7 +106,7 @@ def capture_from_tracks(tracks, body, settings: CaptureSettings = CaptureSetting
     cams, sims = register_cameras(mono, corr, ref)
     state = initial_state(mono, cams, sims, ref, body)
     if oracle is not None:
-        state = _place_in_cameras(state, mono, oracle[0], body)
+        state = _place_in_cameras(mono, oracle[0], body)
     points, seen = triangulate(tracks, corr, state.cameras)
     state = place_on_triangulation(state, corr, points, seen, body)
     secs["cameras"] = time.perf_counter() - t
@@ -133,7 +133,7 @@ def capture_from_tracks(tracks, body, settings: CaptureSettings = CaptureSetting
     return CaptureOutput(state, corr, mono, first, secs, rounds, notes)
 
 
-def _place_in_cameras(state: BAState, mono, cameras, body) -> BAState:
+def _place_in_cameras(mono, cameras, body) -> BAState:
     """Monocular bodies placed in the world through known cameras (the oracle's start): each
     body's depth rescaled from the focal guess to the camera's focal, so its projection is kept."""
     moved = []

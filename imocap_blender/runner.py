@@ -20,12 +20,12 @@ import threading
 import time
 from pathlib import Path
 
+from .addon import ADDON_ROOT
+
 try:
     from ..core.progress import Progress, parse_line
 except ImportError:  # imported as a top-level package (tests, scripts): core sits beside it
     from core.progress import Progress, parse_line
-
-ADDON_ROOT = Path(__file__).resolve().parent.parent
 
 
 class WorkerRunner:

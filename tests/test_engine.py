@@ -66,7 +66,7 @@ def test_monocular_fit_and_multiview_bundle_adjustment(scene, body):
     assert max(mono_pa) < 90
     ident = np.arange(N, dtype=float)
     corr = Correspondence(0, (ident,) * 3, (ident,) * 3, np.ones(3))
-    state = bundle_adjust(tracks, corr, _place_in_cameras(None, mono, cams, body), body, BASettings(), 0,
+    state = bundle_adjust(tracks, corr, _place_in_cameras(mono, cams, body), body, BASettings(), 0,
                           fixed_cameras=True)
     ba_pa = [_pa(k, kp3) for k in state.keypoints]
     # three views resolve the depth ambiguity: well under half the monocular error
