@@ -35,6 +35,7 @@ class IMOCAP_AP_preferences(bpy.types.AddonPreferences):
         layout = self.layout
         for name in ("worker_python", "body_model", "detector_weights", "device", "cache_dir"):
             layout.prop(self, name)
+        layout.operator("imocap.setup_worker", icon="CONSOLE")
 
 
 classes = (IMOCAP_AP_preferences,)

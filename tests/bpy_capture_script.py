@@ -74,4 +74,9 @@ fake = type("P", (), {"layout": Recorder(log)})()
 panels.IMOCAP_PT_main.draw(fake, Ctx)
 s.running = False
 res["panel_operators"] = sorted(set(log))
+# the worker set-up, with a tiny requirements file (the real one downloads several GB)
+req = out_path + ".req.txt"
+open(req, "w").write("# nothing\n")
+res["setup"] = sorted(bpy.ops.imocap.setup_worker(requirements=req))
+res["worker_after_setup"] = prefs.worker_python
 print("RESULT " + json.dumps(res))

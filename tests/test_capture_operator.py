@@ -33,6 +33,8 @@ def test_capture_operator_runs_the_worker_and_imports(tmp_path):
     assert res["capture"] == ["FINISHED"] and out.is_file() and res["result_path"] == str(out)
     assert res["collections"] == 1 and res["cameras"] == 2
     assert res["plates"] == sorted(clips)
+    assert res["setup"] == ["FINISHED"] and res["worker_after_setup"].endswith(("bin/python", "python.exe"))
+    assert "imocap" in res["worker_after_setup"]
     ops = set(res["panel_operators"])
     assert {"imocap.add_clips", "imocap.remove_clip", "imocap.capture", "imocap.cancel", "imocap.import_result",
             "imocap.view_clip"} <= ops
