@@ -6,7 +6,7 @@ import zipfile
 
 import pytest
 
-from conftest import ROOT, run_python
+from conftest import run_python
 
 pytestmark = pytest.mark.bpy
 
