@@ -10,7 +10,13 @@ class IMOCAP_PG_clip(bpy.types.PropertyGroup):
     status: bpy.props.StringProperty(name="Status", default="")
 
 
+class IMOCAP_PG_batch_item(bpy.types.PropertyGroup):
+    status: bpy.props.StringProperty(name="Status", default="waiting")
+    message: bpy.props.StringProperty(name="Message", default="")
+
+
 class IMOCAP_PG_settings(bpy.types.PropertyGroup):
+    batch: bpy.props.CollectionProperty(type=IMOCAP_PG_batch_item)
     clips: bpy.props.CollectionProperty(type=IMOCAP_PG_clip)
     clip_index: bpy.props.IntProperty(name="Active clip", default=0)
     rank: bpy.props.IntProperty(
@@ -30,7 +36,7 @@ class IMOCAP_PG_settings(bpy.types.PropertyGroup):
     stage_text: bpy.props.StringProperty(default="", options={"SKIP_SAVE"})
 
 
-classes = (IMOCAP_PG_clip, IMOCAP_PG_settings)
+classes = (IMOCAP_PG_clip, IMOCAP_PG_batch_item, IMOCAP_PG_settings)
 _register, _unregister = bpy.utils.register_classes_factory(classes)
 
 

@@ -30,7 +30,11 @@ class IMOCAP_PT_main(bpy.types.Panel):
             layout.operator("imocap.cancel", icon="CANCEL")
         else:
             layout.operator("imocap.capture", icon="REC")
+            layout.operator("imocap.batch", icon="FILE_FOLDER")
         layout.operator("imocap.import_result", icon="IMPORT")
+        for row in s.batch:
+            layout.label(text=f"{row.name}: {row.status} {row.message}"[:80],
+                         icon="CHECKMARK" if row.status == "done" else "ERROR" if row.status == "failed" else "TIME")
 
 
 class IMOCAP_UL_clips(bpy.types.UIList):

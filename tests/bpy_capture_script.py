@@ -73,6 +73,13 @@ s.running = True
 fake = type("P", (), {"layout": Recorder(log)})()
 panels.IMOCAP_PT_main.draw(fake, Ctx)
 s.running = False
+# batch over a folder: the good clips' folder and a folder with a broken clip
+import os  # noqa: E402
+batch_dir = os.path.dirname(os.path.dirname(bad_clip))  # holds good/ and bad/
+res["batch"] = sorted(bpy.ops.imocap.batch(directory=batch_dir, import_results=False))
+res["batch_rows"] = [[r.name, r.status, r.message] for r in s.batch]
+fake = type("P", (), {"layout": Recorder(log)})()
+panels.IMOCAP_PT_main.draw(fake, Ctx)  # with batch rows listed
 res["panel_operators"] = sorted(set(log))
 # the worker set-up, with a tiny requirements file (the real one downloads several GB)
 req = out_path + ".req.txt"

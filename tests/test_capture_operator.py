@@ -17,8 +17,9 @@ def test_capture_operator_runs_the_worker_and_imports(tmp_path):
     clips = []
     for j, (zoom, pan) in enumerate((((1.0, 1.2), (-0.1, 0.1)), ((1.3, 1.1), (0.05, -0.05)))):
         frames, _ = pan_zoom_frames(img, 24, (480, 360), zoom=zoom, pan=pan)
-        clips.append(str(write_clip(tmp_path / f"clip {j}.mp4", frames)))
-    bad = tmp_path / "not a video.mp4"
+        clips.append(str(write_clip(tmp_path / "good" / f"clip {j}.mp4", frames)))
+    bad = tmp_path / "bad" / "not a video.mp4"
+    bad.parent.mkdir()
     bad.write_bytes(b"nope")
     built = run_python(["build.py", "--out-dir", str(tmp_path / "dist")])
     assert built.returncode == 0, built.stderr
@@ -35,6 +36,11 @@ def test_capture_operator_runs_the_worker_and_imports(tmp_path):
     assert res["plates"] == sorted(clips)
     assert res["setup"] == ["FINISHED"] and res["worker_after_setup"].endswith(("bin/python", "python.exe"))
     assert "imocap" in res["worker_after_setup"]
+    # batch: the broken folder fails with its message, the good one still runs
+    assert res["batch"] == ["FINISHED"]
+    rows = {name: (status, msg) for name, status, msg in res["batch_rows"]}
+    assert rows["bad"][0] == "failed" and "not a video.mp4" in rows["bad"][1]
+    assert rows["good"][0] == "done" and (tmp_path / "good" / "imocap_result.npz").is_file()
     ops = set(res["panel_operators"])
     assert {"imocap.add_clips", "imocap.remove_clip", "imocap.capture", "imocap.cancel", "imocap.import_result",
-            "imocap.view_clip"} <= ops
+            "imocap.view_clip", "imocap.batch"} <= ops

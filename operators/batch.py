@@ -1,0 +1,104 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Batch capture: every capture in a folder (sub-folders of clips, or the loose clips), one after
+another in the background; each writes imocap_result.npz beside its clips; failures are listed,
+not fatal."""
+
+import bpy
+
+from ..imocap_blender.addon import ADDON_PACKAGE
+
+
+class IMOCAP_OT_batch(bpy.types.Operator):
+    """Capture every sub-folder of clips in a folder, one after another (Esc cancels)"""
+
+    bl_idname = "imocap.batch"
+    bl_label = "Batch Capture"
+    bl_options = {"REGISTER"}
+
+    directory: bpy.props.StringProperty(subtype="DIR_PATH")
+    import_results: bpy.props.BoolProperty(name="Import results", default=True,
+                                           description="Import each finished capture into the scene")
+    _job = None
+    _timer = None
+
+    def invoke(self, context, event):
+        context.window_manager.fileselect_add(self)
+        return {"RUNNING_MODAL"}
+
+    def execute(self, context):
+        from ..imocap_blender.batch import BatchJob
+        from ..imocap_blender.worker import capture_args, worker_python
+
+        s = context.scene.imocap
+        addon = context.preferences.addons.get(ADDON_PACKAGE)
+        prefs = addon.preferences if addon else None
+        try:
+            user_dir = bpy.utils.extension_path_user(ADDON_PACKAGE, create=False)
+        except (ValueError, RuntimeError):
+            user_dir = None
+        python = worker_python(prefs.worker_python if prefs else "", user_dir)
+        if not python:
+            self.report({"ERROR"}, "no worker Python: set one in the add-on preferences")
+            return {"CANCELLED"}
+        folder = bpy.path.abspath(self.directory)
+
+        def args(clips, result):
+            return capture_args(clips, result, s.rank, s.iterations, 0, s.detector, prefs.device if prefs else "auto")
+
+        try:
+            self._job = BatchJob.for_folder(folder, args, python)
+        except OSError as e:
+            self.report({"ERROR"}, f"cannot read {folder}: {e}")
+            return {"CANCELLED"}
+        if not self._job.items:
+            self.report({"ERROR"}, f"no clips in {folder} or its sub-folders")
+            return {"CANCELLED"}
+        s.batch.clear()
+        for item in self._job.items:
+            s.batch.add().name = item.name
+        s.running = True
+        if bpy.app.background or not context.window_manager.windows:
+            self._job.wait()
+            return self._finish(context)
+        self._timer = context.window_manager.event_timer_add(0.2, window=context.window)
+        context.window_manager.modal_handler_add(self)
+        return {"RUNNING_MODAL"}
+
+    def modal(self, context, event):
+        if event.type == "ESC" or not context.scene.imocap.running:
+            self._job.cancel()
+        elif event.type == "TIMER":
+            self._job.poll()
+            self._sync_status(context)
+        if self._job.finished:
+            context.window_manager.event_timer_remove(self._timer)
+            return self._finish(context)
+        return {"PASS_THROUGH"}
+
+    def _sync_status(self, context):
+        for row, item in zip(context.scene.imocap.batch, self._job.items):
+            row.status, row.message = item.status, item.message
+
+    def _finish(self, context):
+        from .._core import load_result
+        from ..imocap_blender.scene.build import import_capture
+
+        s = context.scene.imocap
+        s.running = False
+        self._sync_status(context)
+        done = [i for i in self._job.items if i.status == "done"]
+        if self.import_results:
+            for item in done:
+                try:
+                    import_capture(load_result(item.result), name=f"iMoCap {item.name}", with_mesh=s.with_mesh,
+                                   source_path=item.result)
+                except Exception as e:  # noqa: BLE001 - reported; that capture was rolled back
+                    self.report({"WARNING"}, f"{item.name}: could not import {item.result}: {e}")
+        for item in self._job.items:
+            if item.status != "done":
+                self.report({"WARNING"}, f"{item.name}: {item.message}")
+        self.report({"INFO"}, f"batch: {len(done)} of {len(self._job.items)} captures done")
+        return {"FINISHED"} if done else {"CANCELLED"}
+
+
+classes = (IMOCAP_OT_batch,)
