@@ -8,6 +8,10 @@ import bpy
 class IMOCAP_PG_clip(bpy.types.PropertyGroup):
     path: bpy.props.StringProperty(name="Clip", subtype="FILE_PATH")
     status: bpy.props.StringProperty(name="Status", default="")
+    frames: bpy.props.IntProperty(name="Frames", default=0)
+    fps: bpy.props.FloatProperty(name="Frame rate", default=0.0)
+    width: bpy.props.IntProperty(name="Width", default=0)
+    height: bpy.props.IntProperty(name="Height", default=0)
 
 
 class IMOCAP_PG_batch_item(bpy.types.PropertyGroup):

@@ -9,6 +9,18 @@ from bpy_extras.io_utils import ImportHelper
 VIDEO = (".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv")
 
 
+def _describe(item) -> None:
+    """Frames, frame rate and size of the clip (Blender's own movie reader), or why not."""
+    try:
+        clip = bpy.data.movieclips.load(item.path, check_existing=True)
+    except RuntimeError as e:
+        item.status = f"unreadable: {e}"
+        return
+    item.frames, item.fps = clip.frame_duration, clip.fps
+    item.width, item.height = clip.size[0], clip.size[1]
+    item.status = "ready" if item.frames > 0 else "no frames"
+
+
 class IMOCAP_OT_add_clips(bpy.types.Operator, ImportHelper):
     """Add video clips (or every clip of a folder) of the same action"""
 
@@ -31,7 +43,9 @@ class IMOCAP_OT_add_clips(bpy.types.Operator, ImportHelper):
             path = os.path.join(folder, n)
             if not os.path.isfile(path) or not n.lower().endswith(VIDEO) or path in have:
                 continue
-            settings.clips.add().path = path
+            item = settings.clips.add()
+            item.path = path
+            _describe(item)
             added += 1
         if not added:
             self.report({"WARNING"}, f"no new video clips in {folder}")

@@ -43,7 +43,12 @@ class IMOCAP_UL_clips(bpy.types.UIList):
 
         text = os.path.basename(bpy.path.abspath(item.path)) or "(no file)"
         ref = " (reference)" if index == data.reference else ""
-        layout.label(text=text + ref, icon="FILE_MOVIE")
+        row = layout.row()
+        row.label(text=text + ref, icon="FILE_MOVIE")
+        if item.frames:
+            row.label(text=f"{item.frames} fr, {item.fps:g} fps, {item.width}x{item.height}")
+        elif item.status:
+            row.label(text=item.status, icon="ERROR")
 
 
 class IMOCAP_PT_results(bpy.types.Panel):

@@ -24,8 +24,9 @@ except RuntimeError as e:
     res["bad"] = str(e)
 res["bad_unchanged"] = len(bpy.data.objects) == n_objects and not s.running
 s.clips.clear()
-for c in clips:
-    s.clips.add().path = c
+import os  # noqa: E402
+bpy.ops.imocap.add_clips(directory=os.path.dirname(clips[0]), files=[{"name": os.path.basename(c)} for c in clips])
+res["clip_rows"] = [[c.path, c.frames, c.fps, c.width, c.height, c.status] for c in s.clips]
 s.iterations = 1
 r = bpy.ops.imocap.capture(output=out_path)
 res["capture"] = sorted(r)

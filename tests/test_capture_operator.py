@@ -31,6 +31,8 @@ def test_capture_operator_runs_the_worker_and_imports(tmp_path):
     assert r.returncode == 0 and line, r.stdout[-3000:] + r.stderr[-3000:]
     res = json.loads(line[0][7:])
     assert "not a video.mp4" in res["bad"] and res["bad_unchanged"]
+    assert [row[0] for row in res["clip_rows"]] == clips  # added through the operator, described
+    assert all(row[1:] == [24, 30.0, 480, 360, "ready"] for row in res["clip_rows"]), res["clip_rows"]
     assert res["capture"] == ["FINISHED"] and out.is_file() and res["result_path"] == str(out)
     assert res["collections"] == 1 and res["cameras"] == 2
     assert res["plates"] == sorted(clips)
