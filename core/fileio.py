@@ -15,6 +15,7 @@ def atomic_write(path: Path, write) -> None:
             write(f)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600 files; results get the usual mode
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -23,3 +24,8 @@ def atomic_write(path: Path, write) -> None:
             pass
         raise
 
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

@@ -36,6 +36,9 @@ def test_round_trip_is_bit_exact(result, tmp_path):
     other = demo_capture_changed(result)
     assert not other.equals(result)
     assert sorted(os.listdir(tmp_path)) == ["cap.json", "cap.npz"]  # no temp files left
+    mask = os.umask(0)
+    os.umask(mask)
+    assert (path.stat().st_mode & 0o777) == 0o666 & ~mask  # the usual mode, not mkstemp's 0600
 
 
 def demo_capture_changed(r):
