@@ -38,5 +38,25 @@ class IMOCAP_AP_preferences(bpy.types.AddonPreferences):
         layout.operator("imocap.setup_worker", icon="CONSOLE")
 
 
+def addon_preferences(context):
+    """This add-on's preferences, or None where it is not enabled as such (e.g. scripts)."""
+    addon = context.preferences.addons.get(ADDON_PACKAGE)
+    return addon.preferences if addon else None
+
+
+def resolve_worker_python(context) -> str | None:
+    """The worker's interpreter: the preference, $IMOCAP_WORKER_PYTHON, or the set-up venv."""
+    from .worker import worker_python
+
+    prefs = addon_preferences(context)
+    try:
+        user_dir = bpy.utils.extension_path_user(ADDON_PACKAGE, create=False)
+    except (ValueError, RuntimeError):
+        user_dir = None
+    return worker_python(prefs.worker_python if prefs else "", user_dir)
+
+
+NO_WORKER = "no worker Python: set one in the add-on preferences or run 'Set up worker environment'"
+
 classes = (IMOCAP_AP_preferences,)
 register, unregister = bpy.utils.register_classes_factory(classes)

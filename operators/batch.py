@@ -5,7 +5,7 @@ not fatal."""
 
 import bpy
 
-from ..imocap_blender.addon import ADDON_PACKAGE
+from ..imocap_blender.preferences import NO_WORKER, addon_preferences, resolve_worker_python
 
 
 class IMOCAP_OT_batch(bpy.types.Operator):
@@ -27,18 +27,13 @@ class IMOCAP_OT_batch(bpy.types.Operator):
 
     def execute(self, context):
         from ..imocap_blender.batch import BatchJob
-        from ..imocap_blender.worker import capture_args, worker_python
+        from ..imocap_blender.worker import capture_args
 
         s = context.scene.imocap
-        addon = context.preferences.addons.get(ADDON_PACKAGE)
-        prefs = addon.preferences if addon else None
-        try:
-            user_dir = bpy.utils.extension_path_user(ADDON_PACKAGE, create=False)
-        except (ValueError, RuntimeError):
-            user_dir = None
-        python = worker_python(prefs.worker_python if prefs else "", user_dir)
+        prefs = addon_preferences(context)
+        python = resolve_worker_python(context)
         if not python:
-            self.report({"ERROR"}, "no worker Python: set one in the add-on preferences")
+            self.report({"ERROR"}, NO_WORKER)
             return {"CANCELLED"}
         folder = bpy.path.abspath(self.directory)
 

@@ -9,12 +9,7 @@ import time
 
 import bpy
 
-from ..imocap_blender.addon import ADDON_PACKAGE
-
-
-def _prefs(context):
-    addon = context.preferences.addons.get(ADDON_PACKAGE)
-    return addon.preferences if addon else None
+from ..imocap_blender.preferences import NO_WORKER, addon_preferences, resolve_worker_python
 
 
 class IMOCAP_OT_capture(bpy.types.Operator):
@@ -44,7 +39,7 @@ class IMOCAP_OT_capture(bpy.types.Operator):
 
     def _start(self, context) -> bool:
         from ..imocap_blender.runner import WorkerRunner
-        from ..imocap_blender.worker import capture_args, worker_python
+        from ..imocap_blender.worker import capture_args
 
         s = context.scene.imocap
         clips = [bpy.path.abspath(c.path) for c in s.clips]
@@ -52,15 +47,10 @@ class IMOCAP_OT_capture(bpy.types.Operator):
         if missing:
             self.report({"ERROR"}, f"clip not found: {missing[0]}")
             return False
-        prefs = _prefs(context)
-        try:
-            user_dir = bpy.utils.extension_path_user(ADDON_PACKAGE, create=False)
-        except (ValueError, RuntimeError):
-            user_dir = None
-        python = worker_python(prefs.worker_python if prefs else "", user_dir)
+        prefs = addon_preferences(context)
+        python = resolve_worker_python(context)
         if not python:
-            self.report({"ERROR"}, "no worker Python: set one in the add-on preferences or run 'Set up worker "
-                                   "environment'")
+            self.report({"ERROR"}, NO_WORKER)
             return False
         self._out = bpy.path.abspath(self.output) if self.output else os.path.join(
             os.path.dirname(clips[0]), f"imocap_{time.strftime('%Y%m%d-%H%M%S')}.npz")

@@ -7,6 +7,7 @@ import os
 import bpy
 
 from ..imocap_blender.addon import ADDON_PACKAGE, ADDON_ROOT
+from ..imocap_blender.preferences import addon_preferences
 
 
 class IMOCAP_OT_setup_worker(bpy.types.Operator):
@@ -49,9 +50,9 @@ class IMOCAP_OT_setup_worker(bpy.types.Operator):
         if self._job.state != "done":
             self.report({"ERROR"}, self._job.error or "set-up failed")
             return {"CANCELLED"}
-        addon = context.preferences.addons.get(ADDON_PACKAGE)
-        if addon:
-            addon.preferences.worker_python = str(self._job.venv_python)
+        prefs = addon_preferences(context)
+        if prefs:
+            prefs.worker_python = str(self._job.venv_python)
         self.report({"INFO"}, f"worker environment ready: {self._job.venv_python} (log: {self._job.log_path})")
         return {"FINISHED"}
 
