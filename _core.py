@@ -2,6 +2,7 @@
 """The torch-free parts of the capture engine the Blender side may use (reading results, the
 progress format), imported from the bundled ``core`` package."""
 
+from .core.fileio import atomic_write  # noqa: F401
 from .core.progress import Progress, parse_line  # noqa: F401
 from .core.result import CaptureResult, ResultFormatError  # noqa: F401
 

@@ -6,12 +6,10 @@ covers the operator only (armature, all actions, cameras; the mesh optional)."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
+
+from .blender import long_capture, run_in_blender
 
 SCRIPT = r'''
 import json, sys, time, bpy
@@ -30,30 +28,8 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> dict:
-    import dataclasses
-
-    from core.body import BodyModel
-    from core.demo import demo_capture, jumping_jacks
-
-    root = Path(__file__).resolve().parent.parent
     with tempfile.TemporaryDirectory() as tmp:
-        body = BodyModel(device="cpu")
-        result = demo_capture(body, frames=30, clips=args.clips)
-        long = jumping_jacks(args.frames, 30.0)
-        clips = tuple(dataclasses.replace(c, motion=long, ref_time=long.transl[:, 0] * 0 + range(args.frames),
-                                          clip_time=long.transl[:, 0] * 0 + range(args.frames))
-                      for c in result.clips)
-        result = dataclasses.replace(result, motion=long, clips=clips)
-        path = result.save(Path(tmp) / "long.npz")
-        built = subprocess.run([sys.executable, str(root / "build.py"), "--out-dir", tmp], capture_output=True,
-                               text=True, check=True)
-        zip_path = built.stdout.strip().splitlines()[-1]
-        env = dict(os.environ, BLENDER_USER_RESOURCES=str(Path(tmp) / "user"))
-        r = subprocess.run([sys.executable, "-c", SCRIPT, zip_path, str(path), "1" if args.mesh else "0"],
-                           capture_output=True, text=True, env=env)
-        line = [x for x in r.stdout.splitlines() if x.startswith("RESULT ")]
-        if not line:
-            raise RuntimeError(r.stderr[-2000:])
-        seconds = json.loads(line[0][7:])["seconds"]
+        path = long_capture(Path(tmp), args.frames, args.clips)
+        seconds = run_in_blender(Path(tmp), SCRIPT, str(path), "1" if args.mesh else "0")["seconds"]
     return {"benchmark": "import", "frames": args.frames, "bones": 24, "clips": args.clips,
             "actions": 1 + args.clips, "mesh": args.mesh, "seconds": round(seconds, 3)}

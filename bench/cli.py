@@ -14,6 +14,7 @@ COMMANDS = {
     "sync-scale": ("bench.bench_sync_scale", "how synchronisation time grows with the number of frames"),
     "detect": ("bench.bench_detect", "detection speed (stage vs bare predict) and keypoint accuracy vs 640 px"),
     "import": ("bench.bench_import", "seconds to import a long capture into Blender (bpy module)"),
+    "retarget": ("bench.bench_retarget", "seconds to retarget a long capture onto a Mixamo-like rig (bpy module)"),
     "body": ("bench.bench_body", "throughput of the body model (joints + COCO keypoints, and the full mesh)"),
 }
 

@@ -19,7 +19,53 @@ class IMOCAP_PG_batch_item(bpy.types.PropertyGroup):
     message: bpy.props.StringProperty(name="Message", default="")
 
 
+class IMOCAP_PG_bone_pair(bpy.types.PropertyGroup):
+    source: bpy.props.StringProperty(name="iMoCap bone")
+    target: bpy.props.StringProperty(name="Target bone", description="The target's bone that follows it (empty: none)")
+
+
+_PRESET_ITEMS: list = []  # Blender needs the dynamic enum's strings kept alive
+
+
+def _preset_items(self, context):
+    from .retarget.mapping import MappingError
+    from .retarget.presets_user import all_presets
+
+    try:
+        presets = all_presets()
+    except MappingError:
+        presets = {}
+    _PRESET_ITEMS[:] = [("auto", "Auto-detect", "A preset that fits the target's bone names, else a map found from "
+                         "bone-name aliases and the skeleton's structure")]
+    _PRESET_ITEMS.extend((k, p.name, p.description) for k, p in presets.items())
+    return _PRESET_ITEMS
+
+
+def _is_armature(self, obj):
+    return obj.type == "ARMATURE"
+
+
+class IMOCAP_PG_retarget(bpy.types.PropertyGroup):
+    source: bpy.props.PointerProperty(name="Source", type=bpy.types.Object, poll=_is_armature,
+                                      description="The iMoCap armature whose action is retargeted")
+    target: bpy.props.PointerProperty(name="Target", type=bpy.types.Object, poll=_is_armature,
+                                      description="Your character's armature")
+    preset: bpy.props.EnumProperty(name="Bone map", items=_preset_items)
+    root_motion: bpy.props.BoolProperty(name="Root motion", default=True,
+                                        description="Move the hips across the floor (off: in place, for game "
+                                                    "engines; the hips still move up and down)")
+    step: bpy.props.IntProperty(name="Key every", description="One key every this many frames", default=1, min=1,
+                                max=100)
+    bone_map: bpy.props.CollectionProperty(type=IMOCAP_PG_bone_pair)
+    bone_map_index: bpy.props.IntProperty(default=0)
+    map_target: bpy.props.StringProperty(description="The armature the bone map was made for")
+    last_preset: bpy.props.StringProperty(name="Map used")
+    unmapped: bpy.props.StringProperty(name="Unmapped", description="iMoCap bones with no target bone")
+    preset_name: bpy.props.StringProperty(name="Preset name", default="My rig")
+
+
 class IMOCAP_PG_settings(bpy.types.PropertyGroup):
+    retarget: bpy.props.PointerProperty(type=IMOCAP_PG_retarget)
     batch: bpy.props.CollectionProperty(type=IMOCAP_PG_batch_item)
     clips: bpy.props.CollectionProperty(type=IMOCAP_PG_clip)
     clip_index: bpy.props.IntProperty(name="Active clip", default=0)
@@ -40,7 +86,7 @@ class IMOCAP_PG_settings(bpy.types.PropertyGroup):
     stage_text: bpy.props.StringProperty(default="", options={"SKIP_SAVE"})
 
 
-classes = (IMOCAP_PG_clip, IMOCAP_PG_batch_item, IMOCAP_PG_settings)
+classes = (IMOCAP_PG_clip, IMOCAP_PG_batch_item, IMOCAP_PG_bone_pair, IMOCAP_PG_retarget, IMOCAP_PG_settings)
 _register, _unregister = bpy.utils.register_classes_factory(classes)
 
 

@@ -4,9 +4,9 @@ setup_worker). Each module defines ``classes``; this package registers them in o
 
 import bpy
 
-from . import batch, capture, clips, import_result, setup_worker, view_clip
+from . import batch, capture, clips, import_result, retarget, setup_worker, view_clip
 
-_modules = (clips, capture, batch, import_result, view_clip, setup_worker)
+_modules = (clips, capture, batch, import_result, view_clip, setup_worker, retarget)
 
 classes = tuple(cls for module in _modules for cls in module.classes)
 register, unregister = bpy.utils.register_classes_factory(classes)

@@ -3,6 +3,8 @@
 another in the background; each writes imocap_result.npz beside its clips; failures are listed,
 not fatal."""
 
+import os
+
 import bpy
 
 from ..imocap_blender.preferences import NO_WORKER, addon_preferences, resolve_worker_python
@@ -18,6 +20,9 @@ class IMOCAP_OT_batch(bpy.types.Operator):
     directory: bpy.props.StringProperty(subtype="DIR_PATH")
     import_results: bpy.props.BoolProperty(name="Import results", default=True,
                                            description="Import each finished capture into the scene")
+    save_blend: bpy.props.BoolProperty(name="Save .blend per capture", default=False,
+                                       description="Also write each finished capture as its own .blend beside its "
+                                                   "clips (imocap_result.blend)")
     _job = None
     _timer = None
 
@@ -76,19 +81,29 @@ class IMOCAP_OT_batch(bpy.types.Operator):
 
     def _finish(self, context):
         from .._core import load_result
-        from ..imocap_blender.scene.build import import_capture
+        from ..imocap_blender.scene.build import import_capture, remove_capture, write_capture_blend
 
         s = context.scene.imocap
         s.running = False
         self._sync_status(context)
         done = [i for i in self._job.items if i.status == "done"]
-        if self.import_results:
+        if self.import_results or self.save_blend:
             for item in done:
                 try:
-                    import_capture(load_result(item.result), name=f"iMoCap {item.name}", with_mesh=s.with_mesh,
-                                   source_path=item.result)
+                    coll = import_capture(load_result(item.result), name=f"iMoCap {item.name}",
+                                          with_mesh=s.with_mesh, source_path=item.result,
+                                          set_scene=self.import_results).collection
                 except Exception as e:  # noqa: BLE001 - reported; that capture was rolled back
                     self.report({"WARNING"}, f"{item.name}: could not import {item.result}: {e}")
+                    continue
+                try:
+                    if self.save_blend:
+                        write_capture_blend(coll, os.path.splitext(item.result)[0] + ".blend")
+                except (OSError, RuntimeError) as e:
+                    self.report({"WARNING"}, f"{item.name}: could not write its .blend: {e}")
+                finally:
+                    if not self.import_results:
+                        remove_capture(coll)
         for item in self._job.items:
             if item.status != "done":
                 self.report({"WARNING"}, f"{item.name}: {item.message}")

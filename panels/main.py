@@ -82,4 +82,50 @@ class IMOCAP_PT_results(bpy.types.Panel):
                 op.collection, op.index = coll.name, j
 
 
-classes = (IMOCAP_UL_clips, IMOCAP_PT_main, IMOCAP_PT_results)
+class IMOCAP_UL_bone_map(bpy.types.UIList):
+    def draw_item(self, context, layout, data, item, icon, active_data, active_propname, index):
+        target = context.scene.imocap.retarget.target
+        row = layout.row(align=True)
+        row.label(text=item.source)
+        if target is not None and target.type == "ARMATURE":
+            row.prop_search(item, "target", target.data, "bones", text="")
+        else:
+            row.prop(item, "target", text="")
+
+
+class IMOCAP_PT_retarget(bpy.types.Panel):
+    bl_idname = "IMOCAP_PT_retarget"
+    bl_label = "Retarget"
+    bl_space_type = "VIEW_3D"
+    bl_region_type = "UI"
+    bl_category = "iMoCap"
+    bl_parent_id = "IMOCAP_PT_main"
+    bl_options = {"DEFAULT_CLOSED"}
+
+    def draw(self, context):
+        layout = self.layout
+        s = context.scene.imocap.retarget
+        col = layout.column()
+        col.prop(s, "source")
+        col.prop(s, "target")
+        row = col.row(align=True)
+        row.prop(s, "preset")
+        row.operator("imocap.retarget_detect", text="", icon="VIEWZOOM")
+        col.prop(s, "root_motion")
+        col.prop(s, "step")
+        if len(s.bone_map) and s.target is not None and s.map_target == s.target.name:
+            layout.label(text=f"Bone map ({s.last_preset})")
+            layout.template_list("IMOCAP_UL_bone_map", "", s, "bone_map", s, "bone_map_index", rows=6)
+            if s.unmapped:
+                layout.label(text=f"Unmapped: {s.unmapped}"[:90], icon="INFO")
+            row = layout.row(align=True)
+            row.prop(s, "preset_name", text="")
+            row.operator("imocap.retarget_save_preset", text="Save Preset", icon="PRESET_NEW")
+        op = layout.operator("imocap.retarget", icon="ARMATURE_DATA")
+        op.root_motion, op.step = s.root_motion, s.step
+        row = layout.row(align=True)
+        for fmt in ("FBX", "BVH"):
+            row.operator("imocap.export_animation", text=f"Export {fmt}", icon="EXPORT").format = fmt
+
+
+classes = (IMOCAP_UL_clips, IMOCAP_PT_main, IMOCAP_PT_results, IMOCAP_UL_bone_map, IMOCAP_PT_retarget)

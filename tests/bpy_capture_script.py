@@ -67,7 +67,9 @@ class Ctx:
     scene = bpy.context.scene
 
 
-for cls in (panels.IMOCAP_PT_main, panels.IMOCAP_PT_results):
+s.retarget.target = bpy.data.objects[colls[0]["imocap_armature"]]  # a stand-in target: shows the map rows
+bpy.ops.imocap.retarget_detect()
+for cls in (panels.IMOCAP_PT_main, panels.IMOCAP_PT_results, panels.IMOCAP_PT_retarget):
     fake = type("P", (), {"layout": Recorder(log)})()
     cls.draw(fake, Ctx)
 s.running = True
@@ -77,7 +79,13 @@ s.running = False
 # batch over a folder: the good clips' folder and a folder with a broken clip
 import os  # noqa: E402
 batch_dir = os.path.dirname(os.path.dirname(bad_clip))  # holds good/ and bad/
-res["batch"] = sorted(bpy.ops.imocap.batch(directory=batch_dir, import_results=False))
+scene_before = [bpy.context.scene.camera.name if bpy.context.scene.camera else None, bpy.context.scene.frame_end]
+n_objects = len(bpy.data.objects)
+res["batch"] = sorted(bpy.ops.imocap.batch(directory=batch_dir, import_results=False, save_blend=True))
+# not imported: the scene is as it was (its own .blend was written from a capture removed again)
+res["batch_left_scene_alone"] = (scene_before == [bpy.context.scene.camera.name if bpy.context.scene.camera
+                                                  else None, bpy.context.scene.frame_end]
+                                 and len(bpy.data.objects) == n_objects)
 res["batch_rows"] = [[r.name, r.status, r.message] for r in s.batch]
 fake = type("P", (), {"layout": Recorder(log)})()
 panels.IMOCAP_PT_main.draw(fake, Ctx)  # with batch rows listed

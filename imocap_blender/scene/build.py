@@ -22,8 +22,10 @@ class ImportReport:
         self.warnings: list[str] = []
 
 
-def import_capture(result, name: str | None = None, with_mesh: bool = True, source_path: str = "") -> ImportReport:
-    """Build ``result`` (a core.result.CaptureResult) into the current scene."""
+def import_capture(result, name: str | None = None, with_mesh: bool = True, source_path: str = "",
+                   set_scene: bool = True) -> ImportReport:
+    """Build ``result`` (a core.result.CaptureResult) into the current scene; ``set_scene``: also
+    give the scene the reference clip's camera, frame rate, range and resolution."""
     scene = bpy.context.scene
     report = ImportReport()
     name = name or "iMoCap"
@@ -64,10 +66,9 @@ def import_capture(result, name: str | None = None, with_mesh: bool = True, sour
         coll["imocap_consensus_action"] = consensus.name
         coll["imocap_reference"] = int(result.reference)
         coll["imocap_quality"] = [[float(c.reproj_px), float(c.sync_confidence)] for c in result.clips]
-        scene.render.fps, scene.render.fps_base = _fps(result.motion.fps)
-        scene.frame_start, scene.frame_end = 1, result.motion.frames
-        scene.render.resolution_x, scene.render.resolution_y = ref.size
-        scene.camera = bpy.data.objects[cams[result.reference]]
+        if set_scene:
+            _set_view(scene, bpy.data.objects[cams[result.reference]], result.motion.fps, result.motion.frames,
+                      ref.size)
     except BaseException:
         for data, block in reversed(created):
             try:
@@ -87,21 +88,67 @@ def _fps(fps: float) -> tuple[int, float]:
     return max(1, int(round(fps))), max(1, int(round(fps))) / fps
 
 
-def view_clip(coll, index: int) -> None:
-    """Look through clip ``index``: its camera, plate, frame rate, range, resolution and action."""
-    scene = bpy.context.scene
+def _set_view(scene, cam, fps: float, frames: int, size) -> None:
+    scene.camera = cam
+    scene.render.fps, scene.render.fps_base = _fps(fps)
+    scene.frame_start, scene.frame_end = 1, max(1, int(frames))
+    scene.render.resolution_x, scene.render.resolution_y = (int(v) for v in size)
+
+
+def view_clip(coll, index: int, scene=None, consensus: bool = False) -> None:
+    """Look through clip ``index``: its camera, plate, frame rate, range, resolution and action
+    (``consensus``: the consensus action on the reference timeline instead)."""
+    scene = scene or bpy.context.scene
     cams = list(coll["imocap_cameras"])
     if not 0 <= index < len(cams):
         raise IndexError(f"clip {index} out of range (the capture has {len(cams)} clips)")
     cam = bpy.data.objects[cams[index]]
     arm = bpy.data.objects[coll["imocap_armature"]]
-    action = bpy.data.actions[list(coll["imocap_clip_actions"])[index]]
-    scene.camera = cam
-    scene.render.resolution_x, scene.render.resolution_y = (int(v) for v in cam["imocap_size"])
-    scene.render.fps, scene.render.fps_base = _fps(float(cam["imocap_fps"]))
-    scene.frame_start = 1
-    scene.frame_end = max(1, int(action.frame_range[1]))
+    name = coll["imocap_consensus_action"] if consensus else list(coll["imocap_clip_actions"])[index]
+    action = bpy.data.actions[name]
+    fps = float(action["imocap_fps"] if consensus else cam["imocap_fps"])
+    _set_view(scene, cam, fps, action.frame_range[1], cam["imocap_size"])
     assign_action(arm, action)
+
+
+def remove_capture(coll) -> None:
+    """Delete a capture's collection with its objects, their data and its actions."""
+    actions = [coll.get("imocap_consensus_action", "")] + list(coll.get("imocap_clip_actions", []))
+    for obj in list(coll.objects):
+        data = obj.data
+        bpy.data.objects.remove(obj)
+        if data is not None and data.users == 0:
+            for blocks in (bpy.data.armatures, bpy.data.meshes, bpy.data.cameras):
+                if data.name in blocks and blocks[data.name] == data:
+                    blocks.remove(data)
+                    break
+    for name in actions:
+        if name in bpy.data.actions:
+            bpy.data.actions.remove(bpy.data.actions[name])
+    bpy.data.collections.remove(coll)
+
+
+def write_capture_blend(coll, path: str) -> str:
+    """A .blend holding just this capture: a scene named after it with the capture's collection,
+    seen through the reference clip's camera with the consensus motion."""
+    import tempfile
+
+    scene = bpy.data.scenes.new(coll.name)
+    try:
+        scene.collection.children.link(coll)
+        view_clip(coll, int(coll["imocap_reference"]), scene, consensus=True)
+        folder = os.path.dirname(os.path.abspath(path))
+        fd, tmp = tempfile.mkstemp(prefix=".imocap-", suffix=".blend", dir=folder)
+        os.close(fd)
+        try:
+            bpy.data.libraries.write(tmp, {scene}, fake_user=False, compress=True)
+            os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+    finally:
+        bpy.data.scenes.remove(scene)
+    return path
 
 
 def capture_collections() -> list:

@@ -12,7 +12,8 @@ from ..rotations import pose_to_bone_keys
 LINEAR = bpy.types.Keyframe.bl_rna.properties["interpolation"].enum_items["LINEAR"].value
 
 
-def _curve(channelbag, path: str, index: int, group: str, frames: np.ndarray, values: np.ndarray) -> None:
+def write_curve(channelbag, path: str, index: int, group: str, frames: np.ndarray, values: np.ndarray) -> None:
+    """One F-curve with a linear key at each of ``frames``, written in bulk."""
     fc = channelbag.fcurves.new(path, index=index, group_name=group)
     n = len(frames)
     fc.keyframe_points.add(n)
@@ -35,10 +36,10 @@ def write_action(name: str, armature_obj, joint_names, motion, rest_joints_model
     for k, bone in enumerate(joint_names):
         path = f'pose.bones["{bone}"].rotation_quaternion'
         for i in range(4):
-            _curve(bag, path, i, bone, frames, quat[:, k, i])
+            write_curve(bag, path, i, bone, frames, quat[:, k, i])
     root = joint_names[0]
     for i in range(3):
-        _curve(bag, f'pose.bones["{root}"].location', i, root, frames, loc[:, i])
+        write_curve(bag, f'pose.bones["{root}"].location', i, root, frames, loc[:, i])
     action["imocap_fps"] = float(motion.fps)
     return action
 
