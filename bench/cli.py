@@ -15,6 +15,8 @@ COMMANDS = {
     "detect": ("bench.bench_detect", "detection speed (stage vs bare predict) and keypoint accuracy vs 640 px"),
     "import": ("bench.bench_import", "seconds to import a long capture into Blender (bpy module)"),
     "retarget": ("bench.bench_retarget", "seconds to retarget a long capture onto a Mixamo-like rig (bpy module)"),
+    "e2e": ("bench.e2e", "the whole job on the demo clips (detection included) against their ground truth"),
+    "render-demo": ("bench.render_demo", "render the demo clips from real mocap (bpy) with their ground truth"),
     "body": ("bench.bench_body", "throughput of the body model (joints + COCO keypoints, and the full mesh)"),
 }
 

@@ -22,6 +22,7 @@ from .progress import ProgressWriter
 COMMANDS = {
     "capture": ("core.cmd_capture", "the whole engine: clips (or 2D tracks) -> a CaptureResult"),
     "detect": ("core.cmd_detect", "detect the main performer's 2D keypoints (COCO-17) in each clip"),
+    "example": ("core.cmd_example", "the main job on the demo clips (examples/): capture, .blend, picture, report"),
     "demo": ("core.cmd_demo", "write a demonstration CaptureResult (the body model, a built-in motion, "
                               "virtual cameras) and a picture of it"),
     "body": ("core.cmd_body", "describe the body model (joints, height, keypoints) as JSON"),

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import resource
 import time
+
+import numpy as np
 from pathlib import Path
 
 VIDEO_SUFFIXES = {".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv"}
@@ -40,6 +42,29 @@ def _expand(inputs: list[str], tracks: bool) -> list[Path]:
     return out
 
 
+def _follow_cameras(paths, tracks, progress):
+    """Clips whose camera pans or tilts: keypoints warped to the first frame's view
+    (``core.stabilise``); returns the tracks and per clip the homographies (None: still)."""
+    from .stabilise import STILL_PX, corner_travel, frame_homographies, looks_still, stabilise
+
+    out, hs = [], []
+    for p, tr in zip(paths, tracks):
+        if looks_still(p, tr.bbox):
+            out.append(tr)
+            hs.append(None)
+            progress.progress("stabilise", tr.frames, tr.frames, clip=p.name, message="still camera")
+            continue
+        h, _ = frame_homographies(p, tr.bbox, progress=lambda k, n=tr.frames, name=p.name: progress.progress(
+            "stabilise", k, n, clip=name))
+        if corner_travel(h, tr.size) > STILL_PX:
+            out.append(stabilise(tr, h))
+            hs.append(h)
+        else:
+            out.append(tr)
+            hs.append(None)
+    return out, hs
+
+
 def run(args, progress) -> dict:
     from .body import BodyModel, resolve_device
     from .engine import CaptureSettings, capture_from_tracks, check_tracks
@@ -50,6 +75,7 @@ def run(args, progress) -> dict:
     t0 = time.perf_counter()
     paths = _expand(args.inputs, args.tracks)
     seconds = {}
+    homographies = None
     if args.tracks:
         tracks = [Tracks2D.load(p) for p in paths]
         sources = [t.source or str(p) for t, p in zip(tracks, paths)]
@@ -67,6 +93,9 @@ def run(args, progress) -> dict:
             tracks.append(tr)
             sources.append(str(p.resolve()))
         seconds["detect"] = time.perf_counter() - t
+        t = time.perf_counter()
+        tracks, homographies = _follow_cameras(paths, tracks, progress)
+        seconds["stabilise"] = time.perf_counter() - t
     empty = set(check_tracks(tracks))
     notes = []
     if empty:
@@ -77,6 +106,7 @@ def run(args, progress) -> dict:
             progress.progress("capture", 0, 1, message=msg)
         tracks = [tracks[i] for i in keep]
         sources = [sources[i] for i in keep]
+        homographies = [homographies[i] for i in keep] if homographies else None
     if not tracks:
         raise UserError("no clip with a person in it: nothing to capture")
     if not 0 <= args.reference < len(tracks):
@@ -84,14 +114,23 @@ def run(args, progress) -> dict:
     body = BodyModel(args.body, device=resolve_device(args.device))
     settings = CaptureSettings(rank=args.rank, iterations=args.iters, reference=args.reference,
                                device=str(resolve_device(args.device)))
-    out = capture_from_tracks(tracks, body, settings, progress=lambda s, d, n: progress.progress(s, d, n))
+    known_focal = None
+    if homographies:
+        from .stabilise import focal_from_homographies
+
+        known_focal = [None if h is None else focal_from_homographies(h, np.array(t.size, float) / 2)
+                       for h, t in zip(homographies, tracks)]
+    out = capture_from_tracks(tracks, body, settings, progress=lambda s, d, n: progress.progress(s, d, n),
+                              known_focal=known_focal)
     result = to_capture_result(out, tracks, body, sources, settings={"rank": args.rank, "iters": args.iters,
-                                                                      "reference": args.reference})
+                                                                      "reference": args.reference},
+                               homographies=homographies)
     path = result.save(args.out)
     seconds.update(out.seconds)
     seconds["total"] = time.perf_counter() - t0
     return {"result": str(path), "clips": [{"clip": s, "frames": t.frames, "reproj_px": round(c.reproj_px, 2),
-                                            "sync_confidence": round(c.sync_confidence, 3)}
+                                            "sync_confidence": round(c.sync_confidence, 3),
+                                            "camera": "still" if c.rotations is None else "panning"}
                                            for s, t, c in zip(sources, tracks, result.clips)],
             "rounds": out.rounds, "warnings": notes + list(out.warnings),
             "seconds": {k: round(v, 2) for k, v in seconds.items()},

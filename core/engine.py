@@ -13,7 +13,8 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from .ba import BASettings, BAState, bundle_adjust, initial_state
+from .ba import BASettings, BAState, body_frame, bundle_adjust, initial_state, rotate_world
+from .camera_ba import refine_cameras, to_body_scale
 from .cameras import Camera, register_cameras
 from .errors import UserError
 from .init3d import InitSettings, fit_monocular
@@ -38,6 +39,8 @@ class CaptureSettings:
     # the first synchronisation, from the 2D keypoints (the monocular 3D carries too little)
     sync_2d: SyncSettings = field(default_factory=lambda: SyncSettings(tau_scale=2.5, step_penalty=0.3, rounds=4))
     ba: BASettings = field(default_factory=BASettings)
+    # cameras refined by a bundle adjustment over free 3D keypoints before SMPL-BA (core.camera_ba)
+    camera_ba: bool = True
 
 
 @dataclass(frozen=True, eq=False)
@@ -62,9 +65,10 @@ def check_tracks(tracks) -> list[str]:
 
 
 def capture_from_tracks(tracks, body, settings: CaptureSettings = CaptureSettings(), progress=None,
-                        oracle: tuple | None = None) -> CaptureOutput:
+                        oracle: tuple | None = None, known_focal: list | None = None) -> CaptureOutput:
     """Run the engine on per-clip Tracks2D. ``oracle`` = (cameras, correspondence) gives true
-    cameras and synchronisation to the same BA (the benchmark's limit)."""
+    cameras and synchronisation to the same BA (the benchmark's limit); ``known_focal[j]`` (or
+    None) a clip's focal length known otherwise (a panning camera's, from its homographies)."""
     notes: list[str] = []
     if not tracks:
         raise UserError("no clips to capture")
@@ -107,8 +111,13 @@ def capture_from_tracks(tracks, body, settings: CaptureSettings = CaptureSetting
     state = initial_state(mono, cams, sims, ref, body)
     if oracle is not None:
         state = _place_in_cameras(mono, oracle[0], body)
+    elif settings.camera_ba:
+        cams, _ = refine_cameras(tracks, corr, list(state.cameras), known_focal=known_focal)
+        cams, _ = to_body_scale(tracks, corr, cams, mono[ref].keypoints)
+        state = _place_in_cameras(mono, cams, body)
     points, seen = triangulate(tracks, corr, state.cameras)
     state = place_on_triangulation(state, corr, points, seen, body)
+    state = rotate_world(state, body_frame(state.pose[ref]), body)  # see core.ba.body_frame
     secs["cameras"] = time.perf_counter() - t
     secs["ba"] = 0.0
     rounds = 0

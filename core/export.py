@@ -40,8 +40,31 @@ def _motion(pose, transl, betas, fps, w, b, body) -> Motion:
     return Motion(pose.astype(np.float32), np.asarray(betas, np.float32), transl.astype(np.float32), float(fps))
 
 
-def to_capture_result(out, tracks, body, paths: list[str], settings: dict | None = None) -> CaptureResult:
-    """``out`` a core.engine.CaptureOutput for ``tracks`` (clips at ``paths``)."""
+def panning_rotations(K: np.ndarray, R0: np.ndarray, h: np.ndarray) -> np.ndarray:
+    """Per-frame camera rotations (N,3,3) of a camera turning about its centre, from its first
+    frame's rotation ``R0`` and the homographies ``h`` (N,3,3) mapping each frame onto the first:
+    H_k^-1 = K R_k R0^T K^-1, so R_k = K^-1 H_k^-1 K R0, made orthonormal. K's focal length is the
+    one the homographies themselves imply (``core.stabilise.focal_from_homographies``) where they
+    fix it: a bundle-adjusted focal length can be tens of percent off (depth trades against it for
+    a distant performer), which would scale every turn."""
+    from .stabilise import focal_from_homographies
+
+    f = focal_from_homographies(h, K[:2, 2])
+    if np.isfinite(f):
+        K = K.copy()
+        K[0, 0] = K[1, 1] = f
+    m = np.linalg.inv(K) @ np.linalg.inv(h) @ K @ R0
+    u, _, vt = np.linalg.svd(m)
+    d = np.sign(np.linalg.det(u @ vt))
+    u[:, :, 2] *= d[:, None]
+    return u @ vt
+
+
+def to_capture_result(out, tracks, body, paths: list[str], settings: dict | None = None,
+                      homographies: list | None = None) -> CaptureResult:
+    """``out`` a core.engine.CaptureOutput for ``tracks`` (clips at ``paths``); ``homographies``:
+    per clip None (a still camera) or (N,3,3) mapping each frame onto the first (a panning one,
+    whose tracks were warped by them)."""
     st, corr = out.state, out.corr
     ref = corr.reference
     w, b = world_frame(st.keypoints[ref])
@@ -49,10 +72,13 @@ def to_capture_result(out, tracks, body, paths: list[str], settings: dict | None
     for j, (t, cam) in enumerate(zip(tracks, st.cameras)):
         motion = _motion(st.pose[j], st.transl[j], st.betas[j], t.fps, w, b, body)
         R = cam.R @ w.T
+        h = homographies[j] if homographies else None
+        rotations = None if h is None else panning_rotations(cam.K, R, h[:t.frames])
         clips.append(ClipResult(
             path=str(paths[j]), fps=float(t.fps), size=tuple(int(v) for v in t.size), K=cam.K, R=R, t=cam.t - R @ b,
             ref_time=np.asarray(corr.ref_time[j], np.float64), clip_time=np.asarray(corr.clip_time[j], np.float64),
-            motion=motion, reproj_px=float(np.median(st.reproj_px[j])), sync_confidence=float(corr.confidence[j])))
+            motion=motion, reproj_px=float(np.median(st.reproj_px[j])), sync_confidence=float(corr.confidence[j]),
+            rotations=rotations))
     if st.shared_pose is not None:
         consensus = _motion(st.shared_pose, st.shared_transl, st.betas[ref], tracks[ref].fps, w, b, body)
     else:

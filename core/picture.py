@@ -27,37 +27,57 @@ def clip_keypoints(result: CaptureResult, body) -> list[np.ndarray]:
     return out
 
 
+def _plate(path: str, frame: int):
+    """The clip's frame (RGB) or None when the clip cannot be read."""
+    import cv2
+
+    cap = cv2.VideoCapture(path)
+    try:
+        cap.set(cv2.CAP_PROP_POS_FRAMES, frame)
+        ok, img = cap.read()
+    finally:
+        cap.release()
+    return img[:, :, ::-1] if ok else None
+
+
 def draw_capture(result: CaptureResult, keypoints: list[np.ndarray], path: str | Path, samples: int = 4) -> Path:
-    """Write a PNG: one panel per clip (skeletons at ``samples`` frames) and a top view."""
+    """Write a PNG: per clip, ``samples`` frames with the body's skeleton drawn over the clip's
+    frame (its plate, where the clip can be read), and the cameras and trajectory from above."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     n = len(result.clips)
-    fig, axes = plt.subplots(1, n + 1, figsize=(4 * (n + 1), 4))
-    colors = plt.cm.viridis(np.linspace(0, 1, samples))
+    fig = plt.figure(figsize=(2.6 * samples + 4, 2.2 * n + 0.5))
+    grid = fig.add_gridspec(n, samples + 2)
     for j, (c, kp) in enumerate(zip(result.clips, keypoints)):
-        ax = axes[j]
-        uv = c.project(kp)
-        for s, f in enumerate(np.linspace(0, len(kp) - 1, samples).astype(int)):
-            for a, b in COCO_EDGES:
-                ax.plot(uv[f, [a, b], 0], uv[f, [a, b], 1], color=colors[s], lw=1.5)
         w, h = c.size
-        ax.set_xlim(0, w)
-        ax.set_ylim(h, 0)
-        ax.set_aspect("equal")
-        ax.set_title(f"clip {j}: {Path(c.path).name}\n{w}x{h} @ {c.fps:g} fps", fontsize=8)
-    top = axes[n]
+        for s, f in enumerate(np.linspace(0, len(kp) - 1, samples).astype(int)):
+            ax = fig.add_subplot(grid[j, s])
+            plate = _plate(c.path, int(f) + c.first_frame) if Path(c.path).is_file() else None
+            if plate is not None:
+                ax.imshow(plate, extent=(0, w, h, 0))
+            uv = c.project(kp[f], frame=int(f))
+            for a, b in COCO_EDGES:
+                ax.plot(uv[[a, b], 0], uv[[a, b], 1], color="lime", lw=1.2)
+            ax.set_xlim(0, w)
+            ax.set_ylim(h, 0)
+            ax.set_aspect("equal")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            title = f"clip {j} frame {f}" if s else f"clip {j}: {Path(c.path).name}\n{w}x{h} @ {c.fps:g} fps, frame {f}"
+            ax.set_title(title, fontsize=7)
+    top = fig.add_subplot(grid[:, samples:])
     top.plot(result.motion.transl[:, 0], result.motion.transl[:, 1], "k-", lw=1, label="root")
     for j, c in enumerate(result.clips):
         centre = -c.R.T @ c.t
         look = c.R[2]
         top.plot(centre[0], centre[1], "o")
         top.arrow(centre[0], centre[1], 0.8 * look[0], 0.8 * look[1], head_width=0.15)
-        top.annotate(f"cam {j}", centre[:2], fontsize=8)
+        top.annotate(f"cam {j}" + (" (pans)" if c.rotations is not None else ""), centre[:2], fontsize=8)
     top.set_aspect("equal")
-    top.set_title("from above (metres)", fontsize=8)
+    top.set_title("cameras and trajectory from above (metres)", fontsize=8)
     fig.tight_layout()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

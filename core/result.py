@@ -73,6 +73,8 @@ class ClipResult:
     """One input clip: where it is, its camera, its time mapping and its own motion.
 
     K (3,3), R (3,3), t (3,); ref_time (N,) for the clip's N frames; clip_time (N_ref,).
+    ``rotations`` (N,3,3), present for a camera that pans or tilts about its centre: the rotation
+    at each of the clip's frames (R is the first's; the centre -R^T t stays put).
     """
 
     path: str
@@ -87,17 +89,28 @@ class ClipResult:
     reproj_px: float = float("nan")
     sync_confidence: float = float("nan")
     first_frame: int = 0  # index in the video of the clip's frame 0
+    rotations: np.ndarray | None = None
 
     def __post_init__(self):
+        if self.rotations is not None:
+            _check_shape("rotations", self.rotations, (self.motion.frames, 3, 3))
         _check_shape("K", self.K, (3, 3))
         _check_shape("R", self.R, (3, 3))
         _check_shape("t", self.t, (3,))
         _check_shape("ref_time", self.ref_time, (self.motion.frames,))
         _check_shape("clip_time", self.clip_time, (None,))
 
-    def project(self, points: np.ndarray) -> np.ndarray:
-        """World points (..., 3) -> pixels (..., 2) through this clip's camera."""
-        cam = points @ self.R.T + self.t
+    def camera_at(self, frame: int) -> tuple[np.ndarray, np.ndarray]:
+        """(R, t) at one of the clip's frames (a panning camera turns; a still one does not)."""
+        if self.rotations is None:
+            return self.R, self.t
+        r = self.rotations[frame]
+        return r, r @ (self.R.T @ self.t)  # the same centre -R^T t
+
+    def project(self, points: np.ndarray, frame: int | None = None) -> np.ndarray:
+        """World points (..., 3) -> pixels (..., 2) through this clip's camera (at ``frame``)."""
+        R, t = (self.R, self.t) if frame is None else self.camera_at(frame)
+        cam = points @ R.T + t
         uv = cam @ self.K.T
         return uv[..., :2] / uv[..., 2:3]
 
@@ -232,6 +245,8 @@ def _flatten(r: CaptureResult) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
         arrays.update({p + "K": c.K, p + "R": c.R, p + "t": c.t, p + "ref_time": c.ref_time,
                        p + "clip_time": c.clip_time})
         arrays.update(_motion_arrays(p, c.motion))
+        if c.rotations is not None:
+            arrays[p + "rotations"] = c.rotations
         clips_meta.append({"path": c.path, "fps": c.fps, "size": list(c.size), "motion_fps": c.motion.fps,
                            "reproj_px": _json_float(c.reproj_px), "sync_confidence": _json_float(c.sync_confidence),
                            "first_frame": c.first_frame})
@@ -256,7 +271,8 @@ def _unflatten(arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> CaptureRe
             path=cm["path"], fps=cm["fps"], size=tuple(cm["size"]), K=arrays[p + "K"], R=arrays[p + "R"],
             t=arrays[p + "t"], ref_time=arrays[p + "ref_time"], clip_time=arrays[p + "clip_time"],
             motion=_motion(arrays, p, cm["motion_fps"]), reproj_px=_float(cm["reproj_px"]),
-            sync_confidence=_float(cm["sync_confidence"]), first_frame=cm["first_frame"]))
+            sync_confidence=_float(cm["sync_confidence"]), first_frame=cm["first_frame"],
+            rotations=arrays.get(p + "rotations")))
     body = BodyRest(tuple(meta["body"]["joint_names"]), arrays["body_parents"], arrays["body_rest_joints"],
                     arrays["body_vertices"], arrays["body_faces"], arrays["body_weights"], meta["body"]["model"])
     return CaptureResult(tuple(clips), meta["reference"], _motion(arrays, "motion_", meta["motion_fps"]), body,

@@ -271,13 +271,47 @@ def synchronise(poses: list[np.ndarray], fps: list[float] | None = None, valid: 
     frames are fine: the affinity is rotation-invariant), or with ``kind="2d"`` their 2D keypoints
     (N_j,J,2) (see :func:`features_2d`; the affine rank-3 test replaces the 3D distance).
     ``valid[j]`` (N_j,) marks frames with a pose; ``fps[j]`` sets how fast each clip may run
-    against the reference."""
+    against the reference.
+
+    Clips at another frame rate than the reference are first resampled to the reference's rate
+    (poses interpolated between frames), so that the alignment's nominal pace is one reference
+    frame per step; the times found are mapped back to the clips' own frames. (A pace prior on
+    whole steps cannot prefer a non-integer pace such as 30/25: mixing steps of 1 and 2 frames
+    costs more than steps of 1 alone, so the prior would pull such a clip towards the
+    reference's speed wherever the poses leave the choice open.)"""
+    m = len(poses)
+    fps = list(fps or [30.0] * m)
+    ref = settings.reference
+    if not 0 <= ref < m or all(abs(f - fps[ref]) < 1e-6 for f in fps):
+        return _synchronise(poses, fps, valid, settings, progress, kind)
+    from .cameras import sample
+
+    rate = [f / fps[ref] for f in fps]  # clip frames per reference frame
+    grids = [np.arange(0.0, len(x) - 1 + 1e-9, rate[j]) if len(x) > 1 else np.zeros(1) for j, x in enumerate(poses)]
+    res_poses = [sample(np.asarray(x, np.float64), g).astype(np.float32) for x, g in zip(poses, grids)]
+    res_valid = None
+    if valid is not None:
+        res_valid = [np.asarray(v, bool)[np.floor(g).astype(int)] & np.asarray(v, bool)[np.ceil(g).astype(int)]
+                     for v, g in zip(valid, grids)]
+    corr = _synchronise(res_poses, [fps[ref]] * m, res_valid, settings, progress, kind)
+    ref_times, clip_times = [], []
+    for j, x in enumerate(poses):
+        rt_res = corr.ref_time[j]
+        u = np.arange(len(x)) / rate[j]  # each clip frame's index in the resampled clip
+        lo = np.clip(np.floor(u).astype(int), 0, len(rt_res) - 1)
+        hi = np.clip(lo + 1, 0, len(rt_res) - 1)
+        w = u - lo
+        ref_times.append((1 - w) * rt_res[lo] + w * rt_res[hi])  # NaN where a neighbour is unmatched
+        clip_times.append(corr.clip_time[j] * rate[j])
+    return Correspondence(ref, tuple(ref_times), tuple(clip_times), corr.confidence, corr.warnings)
+
+
+def _synchronise(poses, fps, valid, settings, progress, kind) -> Correspondence:
     m = len(poses)
     ref = settings.reference
     if not 0 <= ref < m:
         raise ValueError(f"reference clip {ref} out of range for {m} clips")
     n_ref = len(poses[ref])
-    fps = fps or [30.0] * m
     if m == 1:
         t = np.arange(n_ref, dtype=float)
         return Correspondence(ref, (t,), (t.copy(),), np.ones(1))

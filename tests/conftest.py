@@ -32,3 +32,14 @@ def body():
     from core.body import BodyModel
 
     return BodyModel(device="cpu")
+
+
+@pytest.fixture(scope="session")
+def example_detections():
+    """The detector's tracks of the demo clips in examples/ (in demo_truth.npz's clip order)."""
+    import numpy as np
+
+    from core.detect import detect_clip
+
+    truth = np.load(ROOT / "examples" / "demo_truth.npz")
+    return [detect_clip(ROOT / "examples" / str(name))[0] for name in truth["clips"]]

@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 import torch
+from scipy.spatial.transform import Rotation
 
 from bench.photo_clips import write_clip
 from conftest import ROOT, run_python
@@ -25,7 +26,11 @@ def imported(tmp_path_factory, body):
     for j, c in enumerate(result.clips):  # tiny plates of the right size
         w, h = c.size
         path = write_clip(tmp / f"plate {j}.mp4", [np.full((h, w, 3), 60 * j, np.uint8)] * 3, fps=c.fps)
-        clips.append(dataclasses.replace(c, path=str(path)))
+        rotations = None
+        if j == 2:  # this camera pans: turns up to 0.15 rad about the vertical, about its centre
+            turn = Rotation.from_euler("z", 0.15 * np.sin(np.arange(c.motion.frames) / 9.0)[:, None]).as_matrix()
+            rotations = c.R @ turn
+        clips.append(dataclasses.replace(c, path=str(path), rotations=rotations))
     result = dataclasses.replace(result, clips=tuple(clips))
     result_path = result.save(tmp / "capture.npz")
     built = run_python(["build.py", "--out-dir", str(tmp / "dist")])
@@ -87,7 +92,7 @@ def test_each_clip_lines_up_through_its_camera(imported, body):
         for f in FRAMES:
             if f >= c.motion.frames:
                 continue
-            want = c.project(joints[f])
+            want = c.project(joints[f], frame=f)
             got = _ordered(info["pixels"][str(f)], list(result.body.joint_names))
             assert np.abs(got - want).max() < 1.0, (j, f, np.abs(got - want).max())
 

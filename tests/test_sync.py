@@ -89,6 +89,41 @@ def test_clips_of_different_actions_get_low_confidence_and_a_warning():
     assert any("clip 1" in str(w.message) for w in caught)
 
 
+@needs_mocap
+def test_clips_at_other_frame_rates_run_at_their_own_pace():
+    """A 25 fps and a 24 fps clip of a 30 fps reference: each clip frame maps 30/25 (30/24)
+    reference frames further, which a whole-step pace prior alone pulls towards 1."""
+    from bench.mocap import LIMB_SMPL, load_mocap
+    from bench.metrics import sync_error_pct
+
+    mocap = load_mocap(SHARED / "cmu_01_jumps.npz", fps=120)
+    ref_t = np.arange(0, 8.0, 1 / 30)  # seconds
+    clips, truth = [mocap.at(ref_t * 120)[:, LIMB_SMPL]], []
+    for fps, start in ((25.0, 1.3), (24.0, 2.1)):
+        t = start + np.arange(0, 5.0, 1 / fps)
+        clips.append(mocap.at(t * 120)[:, LIMB_SMPL])
+        truth.append(t * 30)
+    c = synchronise(clips, [30.0, 25.0, 24.0])
+    assert sync_error_pct(c.ref_time[1:], truth, len(ref_t)) < 0.3
+    # the same from 2D (each clip seen by its own camera), with the engine's 2D settings
+    from core.engine import CaptureSettings
+    from core.geometry import intrinsics, look_at_camera, project
+
+    flat = []
+    for j, x in enumerate(clips):
+        az = 1.0 + 1.7 * j
+        R, t = look_at_camera(np.array([6 * np.cos(az), 6 * np.sin(az), 1.2]), np.array([0.5, -0.8, 0.9]))
+        flat.append(project(x, intrinsics(800.0, 1280, 720), R, t)[0])
+    c2 = synchronise(flat, [30.0, 25.0, 24.0], settings=CaptureSettings().sync_2d, kind="2d")
+    assert sync_error_pct(c2.ref_time[1:], truth, len(ref_t)) < 0.5
+    for j in (1, 2):  # and the inverse map agrees
+        r = np.arange(len(ref_t))
+        ok = np.isfinite(c.clip_time[j])
+        assert ok.sum() > 100
+        np.testing.assert_allclose(np.interp(c.clip_time[j][ok], np.arange(len(truth[j - 1])), truth[j - 1]), r[ok],
+                                   atol=1.5)
+
+
 def _bench(*args):
     r = run_python(["-m", "bench", "run", "--stage", "sync", "--json", *args], timeout=600)
     assert r.returncode == 0, r.stderr[-2000:]

@@ -53,8 +53,11 @@ def import_capture(result, name: str | None = None, with_mesh: bool = True, sour
             created += [(bpy.data.objects, mesh), (bpy.data.meshes, mesh.data)]
         cams = []
         for j, c in enumerate(result.clips):
-            cam, warning = build_camera(f"{coll.name} cam {j}", coll, c)
+            cam, warning = build_camera(f"{coll.name} cam {j}", coll, c,
+                                        os.path.dirname(os.path.abspath(source_path)) if source_path else "")
             created += [(bpy.data.objects, cam), (bpy.data.cameras, cam.data)]
+            if cam.animation_data and cam.animation_data.action:  # a panning camera's rotation keys
+                created.append((bpy.data.actions, cam.animation_data.action))
             cams.append(cam.name)
             if warning:
                 report.warnings.append(warning)
@@ -114,6 +117,8 @@ def view_clip(coll, index: int, scene=None, consensus: bool = False) -> None:
 def remove_capture(coll) -> None:
     """Delete a capture's collection with its objects, their data and its actions."""
     actions = [coll.get("imocap_consensus_action", "")] + list(coll.get("imocap_clip_actions", []))
+    actions += [o.animation_data.action.name for o in coll.objects
+                if o.type == "CAMERA" and o.animation_data and o.animation_data.action]
     for obj in list(coll.objects):
         data = obj.data
         bpy.data.objects.remove(obj)

@@ -32,19 +32,53 @@ def camera_matrix_world(R: np.ndarray, t: np.ndarray) -> Matrix:
     return Matrix(m.tolist())
 
 
-def build_camera(name: str, collection, clip_result):
-    """A camera object for one clip, its plate attached when the clip file exists.
-    Returns (object, warning or None)."""
+def _animate_rotation(obj, name: str, clip_result) -> None:
+    """A panning camera: one rotation key per clip frame (frame i at i + 1, the clip's own time
+    axis); the centre stays where the first frame puts it."""
+    from bpy_extras.anim_utils import action_ensure_channelbag_for_slot
+
+    from ..rotations import continuous, matrix_to_quaternion
+    from .motion import write_curve
+
+    rot = np.einsum("nji,jk->nik", clip_result.rotations, CV_TO_BLENDER_CAMERA)  # R_k^T C, as in camera_matrix_world
+    quat = continuous(matrix_to_quaternion(rot))
+    obj.rotation_mode = "QUATERNION"
+    action = bpy.data.actions.new(f"{name} pan")
+    slot = action.slots.new(id_type="OBJECT", name=obj.name)
+    bag = action_ensure_channelbag_for_slot(action, slot)
+    frames = 1.0 + np.arange(len(quat))
+    for i in range(4):
+        write_curve(bag, "rotation_quaternion", i, "Object Transforms", frames, quat[:, i])
+    obj.animation_data_create()
+    obj.animation_data.action = action
+    obj.animation_data.action_slot = slot
+
+
+def find_clip(path: str, result_dir: str = "") -> str:
+    """The clip's file: where the result says, else beside the result file (a capture folder
+    moved or copied to another machine keeps its plates)."""
+    if os.path.isfile(path) or not result_dir:
+        return path
+    beside = os.path.join(result_dir, os.path.basename(path))
+    return beside if os.path.isfile(beside) else path
+
+
+def build_camera(name: str, collection, clip_result, result_dir: str = ""):
+    """A camera object for one clip, its plate attached when the clip file exists (looked for
+    beside the result too). Returns (object, warning or None)."""
     data = bpy.data.cameras.new(name)
     camera_intrinsics(data, clip_result.K, clip_result.size)
     obj = bpy.data.objects.new(name, data)
     obj.matrix_world = camera_matrix_world(clip_result.R, clip_result.t)
     collection.objects.link(obj)
+    if clip_result.rotations is not None:
+        _animate_rotation(obj, name, clip_result)
     obj["imocap_size"] = list(clip_result.size)
     obj["imocap_fps"] = float(clip_result.fps)
     warning = None
-    if os.path.isfile(clip_result.path):
-        clip = bpy.data.movieclips.load(clip_result.path, check_existing=True)
+    path = find_clip(clip_result.path, result_dir)
+    if os.path.isfile(path):
+        clip = bpy.data.movieclips.load(path, check_existing=True)
         clip.frame_start = 1 - int(clip_result.first_frame)
         data.show_background_images = True
         bg = data.background_images.new()

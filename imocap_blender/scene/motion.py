@@ -41,6 +41,7 @@ def write_action(name: str, armature_obj, joint_names, motion, rest_joints_model
     for i in range(3):
         write_curve(bag, f'pose.bones["{root}"].location', i, root, frames, loc[:, i])
     action["imocap_fps"] = float(motion.fps)
+    action.use_fake_user = True  # the clips' actions are unassigned most of the time: keep them on save
     return action
 
 

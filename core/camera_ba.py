@@ -1,0 +1,154 @@
+"""Camera refinement by a classical bundle adjustment over free 3D points: the keypoints of every
+(sub-sampled) reference frame are points, seen by the clips the synchronisation maps there; all
+cameras (rotation, translation, focal length; the reference's pose fixed as the world) and all
+points are fitted together to the 2D keypoints (Huber-robust, confidence-weighted), with SciPy's
+sparse trust-region least squares.
+
+Why: registration from monocular bodies leaves cameras off by several degrees and focal lengths
+by tens of percent (monocular depth is weak), and the SMPL bundle adjustment, whose per-clip
+motions may depart from the shared one, can absorb a camera's error into its clip's pose instead
+of correcting it. Free points carry no such freedom: only the cameras can explain the views'
+disagreement. Alternating resection and intersection was tried first and drifts (each camera fits
+a structure distorted by the others)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from .cameras import Camera, sample
+from .triangulate import triangulate
+
+KEYPOINTS = np.arange(5, 17)  # shoulders .. ankles: the reliable ones
+
+
+def _rodrigues(rv: np.ndarray) -> np.ndarray:
+    from scipy.spatial.transform import Rotation
+
+    return Rotation.from_rotvec(rv).as_matrix()
+
+
+def refine_cameras(tracks, corr, cameras: list[Camera], max_points: int = 2000, min_conf: float = 0.3,
+                   huber_px: float = 4.0, max_nfev: int = 200,
+                   known_focal: list | None = None) -> tuple[list[Camera], dict]:
+    """Cameras after the bundle adjustment (the reference camera's pose unchanged), and figures
+    (points, observations, reprojection px before/after). ``known_focal[j]``, where not None, is
+    clip j's focal length, held fixed (a panning camera's, from its homographies)."""
+    known = [None] * len(cameras) if known_focal is None else list(known_focal)
+    cameras = [replace(c, focal=float(f)) if f is not None and np.isfinite(f) else c for c, f in zip(cameras, known)]
+    hold = np.array([f is not None and np.isfinite(f) for f in known])
+    from scipy.optimize import least_squares
+    from scipy.sparse import lil_matrix
+
+    m = len(tracks)
+    ref = corr.reference
+    if m < 2:
+        return list(cameras), {}
+    pts, seen = triangulate(tracks, corr, cameras)
+    n_ref = pts.shape[0]
+    frames = np.where(seen[:, KEYPOINTS].any(1))[0]
+    stride = max(1, int(np.ceil(len(frames) * len(KEYPOINTS) / max_points)))
+    frames = frames[::stride]
+    pf, pk = np.meshgrid(frames, KEYPOINTS, indexing="ij")
+    keep = seen[pf, pk]
+    pf, pk = pf[keep], pk[keep]
+    if len(pf) < 20:
+        return list(cameras), {}
+    x_pts = pts[pf, pk]
+    obs_p, obs_c, obs_uv, obs_w = [], [], [], []
+    for j, t in enumerate(tracks):
+        ct = np.asarray(corr.clip_time[j], float)[pf]
+        ok = np.isfinite(ct)
+        uv = sample(t.keypoints.astype(np.float64), ct[ok])[np.arange(ok.sum()), pk[ok]]
+        cf = sample(t.confidence.astype(np.float64), ct[ok])[np.arange(ok.sum()), pk[ok]]
+        good = cf > min_conf
+        obs_p.append(np.where(ok)[0][good])
+        obs_c.append(np.full(good.sum(), j))
+        obs_uv.append(uv[good])
+        obs_w.append(np.sqrt(cf[good]))
+    obs_p, obs_c, obs_uv, obs_w = (np.concatenate(a) for a in (obs_p, obs_c, obs_uv, obs_w))
+    n_p, n_o = len(pf), len(obs_p)
+    free = [j for j in range(m) if j != ref]
+    slot = {j: i for i, j in enumerate(free)}
+    centres = np.stack([c.centre for c in cameras])
+    rv0 = np.array([_rotvec(c.R) for c in cameras])
+    t0 = np.array([c.t for c in cameras])
+    logf0 = np.log([c.focal for c in cameras])
+
+    def unpack(x):
+        rv, tt = rv0.copy(), t0.copy()
+        k = 6 * len(free)
+        for j in free:
+            rv[j], tt[j] = x[6 * slot[j]:6 * slot[j] + 3], x[6 * slot[j] + 3:6 * slot[j] + 6]
+        logf = np.where(hold, logf0, x[k:k + m])
+        return rv, tt, logf, x[k + m:].reshape(n_p, 3)
+
+    def residuals(x):
+        rv, tt, logf, xp = unpack(x)
+        rot = _rodrigues(rv)
+        cam = np.einsum("oij,oj->oi", rot[obs_c], xp[obs_p]) + tt[obs_c]
+        z = np.maximum(cam[:, 2], 1e-3)
+        uv = np.exp(logf)[obs_c, None] * cam[:, :2] / z[:, None] + centres[obs_c]
+        return ((uv - obs_uv) * obs_w[:, None]).ravel()
+
+    x0 = np.concatenate([np.concatenate([rv0[j], t0[j]]) for j in free] + [np.log([c.focal for c in cameras]),
+                                                                          x_pts.ravel()])
+    # the world's scale is left free (the reference camera's pose fixes the rest of the gauge): the
+    # trust region's damping keeps it near its start, and a gauge row over all points would make
+    # the finite-difference Jacobian cost one evaluation per point
+    sparsity = lil_matrix((2 * n_o, len(x0)), dtype=np.int8)
+    rows = np.arange(n_o)
+    k = 6 * len(free)
+    for d in range(2):
+        for j in free:
+            sel = rows[obs_c == j]
+            for q in range(6):
+                sparsity[2 * sel + d, 6 * slot[j] + q] = 1
+        sparsity[2 * rows + d, k + obs_c] = 1
+        for q in range(3):
+            sparsity[2 * rows + d, k + m + 3 * obs_p + q] = 1
+    before = np.median(np.abs(residuals(x0)).reshape(-1, 2).max(1))
+    # a robust loss whose scale is far below the starting residuals stalls (every residual sits in
+    # its flat part): first at the scale of the starting error, then at the keypoints' noise
+    sol = least_squares(residuals, x0, jac_sparsity=sparsity, method="trf", loss="soft_l1",
+                        f_scale=max(huber_px, 2.0 * before), x_scale="jac", max_nfev=max_nfev)
+    sol = least_squares(residuals, sol.x, jac_sparsity=sparsity, method="trf", loss="huber", f_scale=huber_px,
+                        x_scale="jac", max_nfev=max_nfev)
+    rv, tt, logf, _ = unpack(sol.x)
+    rot = _rodrigues(rv)
+    out = [replace(c, R=rot[j] if j != ref else c.R, t=tt[j] if j != ref else c.t, focal=float(np.exp(logf[j])))
+           for j, c in enumerate(cameras)]
+    after = np.median(np.abs(sol.fun).reshape(-1, 2).max(1))
+    return out, {"points": int(n_p), "observations": int(n_o), "frames": int(len(frames)), "stride": stride,
+                 "reproj_before_px": float(before), "reproj_after_px": float(after), "n_ref": int(n_ref)}
+
+
+def _rotvec(r: np.ndarray) -> np.ndarray:
+    from scipy.spatial.transform import Rotation
+
+    return Rotation.from_matrix(r).as_rotvec()
+
+
+LIMB_PAIRS = ((5, 7), (7, 9), (6, 8), (8, 10), (11, 13), (13, 15), (12, 14), (14, 16))
+
+
+def limb_lengths(keypoints: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
+    """Median length of each limb segment (8,) over the frames of ``keypoints`` (N,17,3)."""
+    a, b = np.array(LIMB_PAIRS).T
+    d = np.linalg.norm(keypoints[:, a] - keypoints[:, b], axis=-1)
+    if mask is not None:
+        d = np.where(mask[:, a] & mask[:, b], d, np.nan)
+    return np.nanmedian(d, axis=0)
+
+
+def to_body_scale(tracks, corr, cameras: list[Camera], body_keypoints: np.ndarray) -> tuple[list[Camera], float]:
+    """Cameras whose world is scaled so that the keypoints triangulated through them have the
+    body's limb lengths (``body_keypoints`` (N,17,3), e.g. a monocular fit, set the lengths): the
+    camera bundle adjustment fixes everything but the world's scale."""
+    pts, seen = triangulate(tracks, corr, cameras)
+    ratio = limb_lengths(body_keypoints) / limb_lengths(pts, seen)
+    scale = float(np.nanmedian(ratio))
+    if not np.isfinite(scale) or scale <= 0:
+        return list(cameras), 1.0
+    return [replace(c, t=c.t * scale) for c in cameras], scale
