@@ -1,7 +1,9 @@
 """SMPL bundle adjustment with low-rank coupling (the paper's eq. 6/8), one batched torch problem.
 
-Unknowns per clip j: pose theta_ij (world), translation gamma_ij (world), shape beta_j, camera
-(rotation, translation, log focal; the reference camera's pose is the world frame and stays fixed).
+Unknowns per clip j: pose theta_ij (world), translation gamma_ij (world), shape beta_j; cameras
+(rotation, translation, log focal; the reference camera's pose is the world frame and stays fixed)
+only with ``optimise_cameras`` (off by default: ``core.camera_ba`` has fitted them beforehand, and
+letting the bodies and the cameras move together here drifted the focal lengths).
 Objective, summed over all frames of all clips:
 
 * Geman-McClure reprojection of the COCO keypoints, weighted by confidence, residuals in units of
@@ -9,8 +11,9 @@ Objective, summed over all frames of all clips:
 * temporal smoothness of pose and translation; hinge-joint limits; small pose and shape priors;
 * low-rank coupling: at every reference frame the clips' body poses (root orientation removed),
   sampled at the synchroniser's fractional times, form an M x 69 matrix kept close to an auxiliary
-  Z of rank <= s; the root trajectories (M x 3N_ref) likewise to Y of rank <= s. Z and Y are
-  updated in closed form (truncated SVD) every ``z_every`` steps.
+  Z of rank <= s; the root trajectories (M x 3N_ref) likewise to Y of rank <= s (weight
+  ``w_rank_transl``, off by default: see its comment). Z and Y are updated in closed form
+  (truncated SVD) every ``z_every`` steps.
 """
 
 from __future__ import annotations
@@ -46,8 +49,8 @@ class BASettings:
     w_betas: float = 1.0
     w_residual: float = 100.0  # per-clip departures from the shared motion
     shared_first: float = 0.7  # fraction of the iterations run with the residuals frozen at zero: the
-    # cameras are then fixed by the shared motion before each clip may depart from it
-    optimise_cameras: bool = False
+    # shared motion settles before each clip may depart from it
+    optimise_cameras: bool = False  # see the module docstring
     min_conf: float = 0.1
     device: str = "cpu"
 
