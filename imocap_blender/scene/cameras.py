@@ -55,8 +55,10 @@ def _animate_rotation(obj, name: str, clip_result) -> None:
 
 
 def find_clip(path: str, result_dir: str = "") -> str:
-    """The clip's file: where the result says, else beside the result file (a capture folder
-    moved or copied to another machine keeps its plates)."""
+    """The clip's file: where the result says (a relative path: from the result's folder), else
+    beside the result file (a capture folder moved or copied to another machine keeps its plates)."""
+    if result_dir and not os.path.isabs(path):
+        path = os.path.join(result_dir, path)
     if os.path.isfile(path) or not result_dir:
         return path
     beside = os.path.join(result_dir, os.path.basename(path))
