@@ -37,10 +37,11 @@ def _capture(clips: list[str], out: Path, iters: int) -> dict:
     return json.loads(lines[-1])["summary"]
 
 
-def _joints_in_camera(result, body, clip: int = None) -> np.ndarray:
+def _joints_in_camera(result, body) -> np.ndarray:
+    """The consensus motion's joints (N_ref,24,3) in the reference camera's frame."""
     import torch
 
-    c = result.clips[result.reference if clip is None else clip]
+    c = result.clips[result.reference]
     m = result.motion
     with torch.no_grad():
         j = body(torch.as_tensor(m.pose), torch.as_tensor(m.betas), torch.as_tensor(m.transl)).joints.numpy()

@@ -22,8 +22,6 @@ MIN_INLIERS = 12
 
 
 def _person_mask(shape, box, scale: float):
-    import cv2  # noqa: F401  (the mask is a plain array; cv2 reads it)
-
     mask = np.full(shape, 255, np.uint8)
     if box is not None and np.all(np.isfinite(box)):
         x0, y0, x1, y1 = box * scale
@@ -32,6 +30,22 @@ def _person_mask(shape, box, scale: float):
         y0, y1 = int(max(0, y0 - 0.15 * h)), int(min(shape[0], y1 + 0.15 * h))
         mask[y0:y1, x0:x1] = 0
     return mask
+
+
+def _prepared(frame, box, scale: float):
+    """A frame as the tracker sees it: grey, scaled by ``scale``, and its background mask."""
+    import cv2
+
+    gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+    if scale < 1.0:
+        gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    return gray, _person_mask(gray.shape, box, scale)
+
+
+def _full_resolution(step: np.ndarray, scale: float) -> np.ndarray:
+    """A homography between scaled frames, between the full-resolution ones."""
+    s = np.diag([scale, scale, 1.0])
+    return np.linalg.inv(s) @ step @ s
 
 
 def frame_homographies(path: str | Path, boxes: np.ndarray | None = None, max_side: int = 640,
@@ -55,19 +69,14 @@ def frame_homographies(path: str | Path, boxes: np.ndarray | None = None, max_si
                 break
             if k == 0:
                 scale = min(1.0, max_side / max(frame.shape[:2]))
-            gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
-            if scale < 1.0:
-                gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-            box = boxes[k] if boxes is not None and k < len(boxes) else None
-            mask = _person_mask(gray.shape, box, scale)
+            gray, mask = _prepared(frame, boxes[k] if boxes is not None and k < len(boxes) else None, scale)
             if prev is not None:
                 step, n_in = _step(prev, gray, prev_mask, mask)
                 if step is None:
                     weak += 1
                     step = np.eye(3)
                 inliers.append(n_in)
-                s = np.diag([scale, scale, 1.0])
-                hs.append(hs[-1] @ (np.linalg.inv(s) @ step @ s))
+                hs.append(hs[-1] @ _full_resolution(step, scale))
             prev, prev_mask = gray, mask
             k += 1
             if progress is not None:
@@ -106,10 +115,7 @@ def looks_still(path: str | Path, boxes: np.ndarray | None = None, samples: int 
     scale = min(1.0, max_side / max(grays[0].shape[:2]))
 
     def prep(k):
-        g = cv2.cvtColor(grays[k], cv2.COLOR_BGR2GRAY)
-        g = cv2.resize(g, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1.0 else g
-        box = boxes[k] if boxes is not None and k < len(boxes) else None
-        return g, _person_mask(g.shape, box, scale)
+        return _prepared(grays[k], boxes[k] if boxes is not None and k < len(boxes) else None, scale)
 
     g0, m0 = prep(0)
     h, w = grays[0].shape[:2]
@@ -120,8 +126,7 @@ def looks_still(path: str | Path, boxes: np.ndarray | None = None, samples: int 
         step, _ = _step(g0, gk, m0, mk)
         if step is None:
             return False
-        s = np.diag([scale, scale, 1.0])
-        if corner_travel((np.linalg.inv(s) @ step @ s)[None], (w, h)) > STILL_PX:
+        if corner_travel(_full_resolution(step, scale)[None], (w, h)) > STILL_PX:
             return False
     return True
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import bpy
 import numpy as np
 from bpy_extras.anim_utils import action_ensure_channelbag_for_slot, action_get_channelbag_for_slot
-from mathutils import Matrix
+from mathutils import Euler, Matrix
 
 from ..rotations import continuous, matrix_to_quaternion, quaternion_to_matrix
 from ..scene.motion import assign_action, write_curve
@@ -72,17 +72,11 @@ def _sample_bases(obj, frames: list[int]) -> np.ndarray:
             rot = quaternion_to_matrix(np.concatenate([np.cos(half), np.sin(half) * axis], 1))
         else:
             eul = channel(b.name, "rotation_euler", pb.rotation_euler)
-            rot = np.array([np.array(_euler(e, mode).to_matrix()) for e in eul])
+            rot = np.array([np.array(Euler(e, mode).to_matrix()) for e in eul])
         scale = channel(b.name, "scale", pb.scale)
         out[:, k, :3, :3] = rot * scale[:, None, :]
         out[:, k, :3, 3] = channel(b.name, "location", pb.location)
     return out
-
-
-def _euler(values, mode):
-    from mathutils import Euler
-
-    return Euler(values, mode)
 
 
 def leg_length(skel: Skeleton, bone_map: dict[str, str]) -> float:
