@@ -26,6 +26,7 @@ import numpy as np
 import torch
 
 from .errors import UserError
+from .kinematics import Tree, forward_kinematics, matvec_planes, rodrigues_planes
 from .result import BodyRest
 
 ASSET_DIR = Path(__file__).resolve().parent / "assets"
@@ -210,10 +211,19 @@ class BodyModel(torch.nn.Module):
         cr = np.asarray(data["coco_regressor"], np.float64)
         cw = np.einsum("kv,vj->kjv", cr, w)  # (17,24,V)
         self.register_buffer("coco_regressor", torch.tensor(cr, dtype=dtype), persistent=False)
-        self.register_buffer("kp_a0", torch.tensor(np.einsum("kjv,vi->kji", cw, v), dtype=dtype), persistent=False)
-        self.register_buffer("kp_adirs", torch.tensor(np.einsum("kjv,vis->kjis", cw, sd), dtype=dtype),
+        # only the (keypoint, joint) pairs with skinning weight (67 of 17 x 24 for the open body)
+        kp_b = cw.sum(-1)
+        pk, pj = np.nonzero(np.abs(kp_b) > 1e-9)
+        self.register_buffer("pair_joint", torch.tensor(pj, dtype=torch.long), persistent=False)
+        sum_pairs = np.zeros((17, len(pk)))
+        sum_pairs[pk, np.arange(len(pk))] = 1.0
+        self.register_buffer("pair_sum", torch.tensor(sum_pairs, dtype=dtype), persistent=False)
+        self.register_buffer("pair_a0", torch.tensor(np.einsum("pv,vi->pi", cw[pk, pj], v), dtype=dtype),
                              persistent=False)
-        self.register_buffer("kp_b", torch.tensor(cw.sum(-1), dtype=dtype), persistent=False)
+        self.register_buffer("pair_adirs", torch.tensor(np.einsum("pv,vis->pis", cw[pk, pj], sd), dtype=dtype),
+                             persistent=False)
+        self.register_buffer("pair_b", torch.tensor(kp_b[pk, pj], dtype=dtype), persistent=False)
+        self.tree = Tree(SMPL_PARENTS)
         self.register_buffer("j_template", torch.tensor(jr @ v, dtype=dtype), persistent=False)
         self.register_buffer("j_dirs", torch.tensor(np.einsum("jv,vis->jis", jr, sd), dtype=dtype), persistent=False)
         self.to(resolve_device(device))
@@ -238,8 +248,6 @@ class BodyModel(torch.nn.Module):
     def forward(self, pose: torch.Tensor, betas: torch.Tensor, transl: torch.Tensor | None = None,
                 vertices: bool = False) -> BodyOutput:
         """pose (B,24,3) or (B,72) axis-angle, betas (B,S) or (S,), transl (B,3) or None."""
-        from smplx.lbs import batch_rigid_transform, batch_rodrigues
-
         pose, betas, transl = self._batch(pose, betas, transl)
         b = pose.shape[0]
         if vertices:
@@ -248,12 +256,16 @@ class BodyModel(torch.nn.Module):
             verts = out.vertices
             kp = torch.einsum("kv,bvi->bki", self.coco_regressor, verts)
             return BodyOutput(out.joints[:, :24], kp, verts)
-        rot = batch_rodrigues(pose.reshape(-1, 3)).reshape(b, 24, 3, 3)
-        joints_rest = self.j_template + torch.einsum("jis,bs->bji", self.j_dirs, betas)
-        posed_joints, rel = batch_rigid_transform(rot, joints_rest, self.parents, dtype=pose.dtype)
-        a = self.kp_a0 + torch.einsum("kjis,bs->bkji", self.kp_adirs, betas)
-        kp = torch.einsum("bjmn,bkjn->bkm", rel[:, :, :3, :3], a) + torch.einsum("bjm,kj->bkm", rel[:, :, :3, 3],
-                                                                                 self.kp_b)
+        # planes layout (core.kinematics): the batch innermost
+        joints_rest = self.j_template.T[:, :, None] + torch.einsum("jis,bs->ijb", self.j_dirs, betas)
+        world_r, posed = forward_kinematics(rodrigues_planes(pose.transpose(0, 1)), joints_rest, self.tree)
+        # keypoint k = sum over its joints j of R_j (a_kj - b_kj J_j) + b_kj t_j (module docstring)
+        pj, pb = self.pair_joint, self.pair_b[:, None]
+        a = self.pair_a0.T[:, :, None] + torch.einsum("pis,bs->ipb", self.pair_adirs, betas)
+        a = a - pb * joints_rest.index_select(-2, pj)
+        moved = matvec_planes(world_r.index_select(-2, pj), a) + pb * posed.index_select(-2, pj)
+        kp = torch.einsum("kp,ipb->bki", self.pair_sum, moved)
+        posed_joints = posed.permute(2, 1, 0)
         return BodyOutput(posed_joints + transl[:, None], kp + transl[:, None])
 
     def rest(self, betas: np.ndarray | None = None) -> BodyRest:

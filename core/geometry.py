@@ -30,3 +30,20 @@ def project(points: np.ndarray, K: np.ndarray, R: np.ndarray, t: np.ndarray) -> 
     depth = cam[..., 2]
     with np.errstate(divide="ignore", invalid="ignore"):
         return uv[..., :2] / uv[..., 2:3], depth
+
+
+def unwrap_rotvec(rv: np.ndarray) -> np.ndarray:
+    """A sequence of axis-angle vectors (N,...,3) made continuous along axis 0.
+
+    ``as_rotvec`` keeps angles in [0, pi], so a body turning through half a turn jumps from
+    ~pi a to ~pi (-a) between frames: the same rotation, but interpolating or smoothing the vectors
+    there gives nonsense. Each vector is replaced by the representative a (theta + 2 pi k) closest to
+    its predecessor's: axes are signed consistently along the sequence (a running product of the
+    signs of consecutive axes' dot products), then the signed angle is unwrapped like a phase."""
+    rv = np.asarray(rv, np.float64)
+    theta = np.linalg.norm(rv, axis=-1)
+    axis = rv / np.maximum(theta, 1e-12)[..., None]
+    dots = (axis[1:] * axis[:-1]).sum(-1)
+    sign = np.concatenate([np.ones_like(theta[:1]), np.cumprod(np.where(dots < 0, -1.0, 1.0), axis=0)])
+    s = np.unwrap(sign * theta, axis=0)
+    return axis * (sign * s)[..., None]

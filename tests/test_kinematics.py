@@ -1,0 +1,71 @@
+"""core.kinematics against SciPy and a plain joint-by-joint chain."""
+
+import numpy as np
+import pytest
+import torch
+from scipy.spatial.transform import Rotation
+
+from core.kinematics import Tree, forward_kinematics, rodrigues, rodrigues_planes
+
+
+def test_rodrigues_matches_scipy_from_tiny_to_half_turn():
+    rng = np.random.default_rng(0)
+    axes = rng.normal(size=(400, 3))
+    axes /= np.linalg.norm(axes, axis=1, keepdims=True)
+    angles = np.concatenate([np.geomspace(1e-7, 1e-2, 100), rng.uniform(0, np.pi, 300)])
+    rv = axes * angles[:, None]
+    got = rodrigues(torch.tensor(rv, dtype=torch.float64)).numpy()
+    np.testing.assert_allclose(got, Rotation.from_rotvec(rv).as_matrix(), atol=1e-12)
+    assert rodrigues_planes(torch.zeros(5, 7, 3)).shape == (3, 3, 5, 7)
+
+
+def test_rodrigues_gradient_at_zero_is_the_cross_product_matrix():
+    v = torch.zeros(3, dtype=torch.float64, requires_grad=True)
+    jac = torch.autograd.functional.jacobian(rodrigues, v)  # (3,3,3): d R_ij / d v_k
+    for k in range(3):
+        e = np.eye(3)[k]
+        skew = np.array([[0, -e[2], e[1]], [e[2], 0, -e[0]], [-e[1], e[0], 0]])
+        np.testing.assert_allclose(jac[..., k].numpy(), skew, atol=1e-12)
+
+
+@pytest.mark.parametrize("parents", [(-1, 0, 1, 2, 1, 0, 5), (-1, 0, 0, 0, 1, 2, 3, 4, 5, 6)])
+def test_level_walk_equals_joint_by_joint_chain(parents):
+    rng = np.random.default_rng(1)
+    j, b = len(parents), 4
+    rot = Rotation.from_rotvec(rng.normal(size=(b * j, 3))).as_matrix().reshape(b, j, 3, 3)
+    rest = rng.normal(size=(b, j, 3))
+    world_r, world_t = np.zeros_like(rot), np.zeros_like(rest)
+    for i, p in enumerate(parents):
+        if p < 0:
+            world_r[:, i], world_t[:, i] = rot[:, i], rest[:, i]
+        else:
+            world_r[:, i] = world_r[:, p] @ rot[:, i]
+            world_t[:, i] = world_t[:, p] + np.einsum("bij,bj->bi", world_r[:, p], rest[:, i] - rest[:, p])
+    t = lambda a: torch.tensor(a)  # noqa: E731
+    got_r, got_t = forward_kinematics(t(rot).permute(2, 3, 1, 0), t(rest).permute(2, 1, 0), Tree(parents))
+    np.testing.assert_allclose(got_r.permute(3, 2, 0, 1).numpy(), world_r, atol=1e-12)
+    np.testing.assert_allclose(got_t.permute(2, 1, 0).numpy(), world_t, atol=1e-12)
+
+
+def test_tree_refuses_a_child_before_its_parent():
+    with pytest.raises(ValueError):
+        Tree((-1, 2, 0))
+
+
+def test_unwrap_rotvec_makes_a_turning_sequence_continuous_and_keeps_every_rotation():
+    from core.geometry import unwrap_rotvec
+
+    t = np.linspace(0, 5 * np.pi, 300)  # two and a half turns about a wobbling vertical axis
+    rots = Rotation.from_rotvec(np.stack([0.2 * np.sin(t), t, 0.1 * np.cos(3 * t)], 1))
+    raw = rots.as_rotvec()
+    assert np.abs(np.diff(raw, axis=0)).max() > 5  # as_rotvec wraps at half a turn
+    got = unwrap_rotvec(raw)
+    assert np.abs(np.diff(got, axis=0)).max() < 0.1
+    assert np.degrees((Rotation.from_rotvec(got).inv() * rots).magnitude()).max() < 1e-9
+    # midpoints of neighbours are now the rotations halfway between them
+    mid = Rotation.from_rotvec(0.5 * (got[1:] + got[:-1]))
+    halfway = rots[:-1] * Rotation.from_rotvec(0.5 * (rots[:-1].inv() * rots[1:]).as_rotvec())
+    assert np.degrees((mid.inv() * halfway).magnitude()).max() < 0.5
+    # several joints at once (N, J, 3)
+    both = unwrap_rotvec(np.stack([raw, raw[::-1]], 1))
+    np.testing.assert_allclose(both[:, 0], got)
