@@ -9,6 +9,7 @@ given to the same BA) and the ablations.
 
 from __future__ import annotations
 
+import resource
 import time
 import warnings
 from dataclasses import replace
@@ -81,6 +82,8 @@ def _full_stage(problem, args, out, seconds) -> None:
     t = time.perf_counter()
     res = capture_from_tracks(tracks, body, settings)
     seconds["engine"] = time.perf_counter() - t
+    # the process's peak so far: the engine is the first heavy step (the protocol before it is light)
+    out["engine_peak_memory_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     seconds.update({f"engine_{k}": v for k, v in res.seconds.items()})
     out.update(score_views(res.state, problem))
     out["sync_error_pct"] = round(sync_error(res.corr, problem), 4)
