@@ -21,6 +21,7 @@ from .cameras import Camera, sample
 from .triangulate import triangulate
 
 KEYPOINTS = np.arange(5, 17)  # shoulders .. ankles: the reliable ones
+FOCAL_RANGE = (0.3, 6.0)  # x the image's larger side: ~118 to ~5 degrees of horizontal field of view
 
 
 def _rodrigues(rv: np.ndarray) -> np.ndarray:
@@ -141,18 +142,27 @@ def _adjust(tracks, corr, cameras: list[Camera], hold, max_points: int, min_conf
     before = np.median(np.abs(residuals(x0)[:2 * n_o]).reshape(-1, 2).max(1))
     # a robust loss whose scale is far below the starting residuals stalls (every residual sits in
     # its flat part): first at the scale of the starting error, then at the keypoints' noise
-    sol = least_squares(residuals, x0, jac_sparsity=sparsity, method="trf", loss="soft_l1",
+    # focal lengths within what a video camera can have (FOCAL_RANGE x the image's larger side):
+    # unbounded, a spinning performer seen by 4 cameras sent them to 50-2000x (orthographic
+    # limits) with the cameras 50-90 degrees out
+    side = 2 * np.abs(centres).max(1)
+    lo, hi = np.full(len(x0), -np.inf), np.full(len(x0), np.inf)
+    lo[k:k + m] = np.log(FOCAL_RANGE[0] * side)
+    hi[k:k + m] = np.log(FOCAL_RANGE[1] * side)
+    x0[k:k + m] = np.clip(x0[k:k + m], lo[k:k + m] + 1e-6, hi[k:k + m] - 1e-6)
+    sol = least_squares(residuals, x0, jac_sparsity=sparsity, method="trf", loss="soft_l1", bounds=(lo, hi),
                         f_scale=max(huber_px, 2.0 * before), x_scale="jac", max_nfev=max_nfev)
     sol = least_squares(residuals, sol.x, jac_sparsity=sparsity, method="trf", loss="huber", f_scale=huber_px,
-                        x_scale="jac", max_nfev=max_nfev)
+                        bounds=(lo, hi), x_scale="jac", max_nfev=max_nfev)
     rv, tt, logf, _, _ = unpack(sol.x)
     rot = _rodrigues(rv)
     out = [replace(c, R=rot[j] if j != ref else c.R, t=tt[j] if j != ref else c.t, focal=float(np.exp(logf[j])))
            for j, c in enumerate(cameras)]
     after = np.median(np.abs(sol.fun[:2 * n_o]).reshape(-1, 2).max(1))
+    at_limit = [j for j in range(m) if not hold[j] and min(logf[j] - lo[k + j], hi[k + j] - logf[j]) < 1e-3]
     return out, {"points": int(n_p), "observations": int(n_o), "frames": int(len(frames)), "stride": stride,
                  "reproj_before_px": float(before), "reproj_after_px": float(after), "n_ref": int(n_ref),
-                 "cost": float(sol.cost)}
+                 "cost": float(sol.cost), "focal_at_limit": at_limit}
 
 
 def _rotvec(r: np.ndarray) -> np.ndarray:

@@ -110,9 +110,19 @@ def capture_from_tracks(tracks, body, settings: CaptureSettings = CaptureSetting
     cams, sims = register_cameras(mono, corr, ref)
     state = initial_state(mono, cams, sims, ref, body)
     if oracle is not None:
-        state = _place_in_cameras(mono, oracle[0], body)
+        # true cameras up to the world's scale, which no uncalibrated capture can know: the world
+        # scaled to the body as for estimated cameras (in true metres the body's shape prior must
+        # stretch to the performer's size, and the oracle fell behind the engine: 37.7 vs 28.7 mm)
+        cams, _ = to_body_scale(tracks, corr, list(oracle[0]), mono[ref].keypoints)
+        state = _place_in_cameras(mono, cams, body)
     elif settings.camera_ba:
-        cams, _ = refine_cameras(tracks, corr, list(state.cameras), known_focal=known_focal)
+        cams, info = refine_cameras(tracks, corr, list(state.cameras), known_focal=known_focal)
+        if info.get("focal_at_limit"):
+            names = ", ".join(f"clip {j} ({tracks[j].source})" if tracks[j].source else f"clip {j}"
+                              for j in info["focal_at_limit"])
+            notes.append(f"camera registration looks wrong for {names} (focal length at the edge of the "
+                         f"plausible range): the motion may be too ambiguous for these views (e.g. a fast "
+                         f"spin); check the cameras in Blender, or capture from fewer clips")
         cams, _ = to_body_scale(tracks, corr, cams, mono[ref].keypoints)
         state = _place_in_cameras(mono, cams, body)
     points, seen = triangulate(tracks, corr, state.cameras)
