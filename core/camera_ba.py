@@ -140,20 +140,28 @@ def _adjust(tracks, corr, cameras: list[Camera], hold, max_points: int, min_conf
         sparsity[limb_rows, k + m + 3 * limb_b + q] = 1
     sparsity[limb_rows, k + m + 3 * n_p + limb_l] = 1
     before = np.median(np.abs(residuals(x0)[:2 * n_o]).reshape(-1, 2).max(1))
-    # a robust loss whose scale is far below the starting residuals stalls (every residual sits in
-    # its flat part): first at the scale of the starting error, then at the keypoints' noise
     # focal lengths within what a video camera can have (FOCAL_RANGE x the image's larger side):
     # unbounded, a spinning performer seen by 4 cameras sent them to 50-2000x (orthographic
-    # limits) with the cameras 50-90 degrees out
+    # limits) with the cameras 50-90 degrees out. Bounds slow SciPy's trust region down (camera
+    # stage 7 -> 16 s on the protocol), so they apply only when the free solution leaves the range.
     side = 2 * np.abs(centres).max(1)
     lo, hi = np.full(len(x0), -np.inf), np.full(len(x0), np.inf)
     lo[k:k + m] = np.log(FOCAL_RANGE[0] * side)
     hi[k:k + m] = np.log(FOCAL_RANGE[1] * side)
-    x0[k:k + m] = np.clip(x0[k:k + m], lo[k:k + m] + 1e-6, hi[k:k + m] - 1e-6)
-    sol = least_squares(residuals, x0, jac_sparsity=sparsity, method="trf", loss="soft_l1", bounds=(lo, hi),
-                        f_scale=max(huber_px, 2.0 * before), x_scale="jac", max_nfev=max_nfev)
-    sol = least_squares(residuals, sol.x, jac_sparsity=sparsity, method="trf", loss="huber", f_scale=huber_px,
-                        bounds=(lo, hi), x_scale="jac", max_nfev=max_nfev)
+
+    def solve(start, bounds):
+        # a robust loss whose scale is far below the starting residuals stalls (every residual sits in
+        # its flat part): first at the scale of the starting error, then at the keypoints' noise
+        kw = dict(jac_sparsity=sparsity, method="trf", x_scale="jac", max_nfev=max_nfev, bounds=bounds)
+        sol = least_squares(residuals, start, loss="soft_l1", f_scale=max(huber_px, 2.0 * before), **kw)
+        return least_squares(residuals, sol.x, loss="huber", f_scale=huber_px, **kw)
+
+    sol = solve(x0, (-np.inf, np.inf))
+    f_sol = unpack(sol.x)[2]
+    if ((f_sol < lo[k:k + m]) | (f_sol > hi[k:k + m])).any():
+        start = x0.copy()
+        start[k:k + m] = np.clip(start[k:k + m], lo[k:k + m] + 1e-6, hi[k:k + m] - 1e-6)
+        sol = solve(start, (lo, hi))
     rv, tt, logf, _, _ = unpack(sol.x)
     rot = _rodrigues(rv)
     out = [replace(c, R=rot[j] if j != ref else c.R, t=tt[j] if j != ref else c.t, focal=float(np.exp(logf[j])))
