@@ -27,6 +27,7 @@ from .cameras import Camera
 from .geometry import unwrap_rotvec
 from .fitting import FIT_KEYPOINTS, geman_mcclure, joint_limit_penalty, project, smoothness
 from .init3d import _person_height
+from .kinematics import rodrigues
 
 
 @dataclass(frozen=True)
@@ -70,12 +71,6 @@ class BAState:
     reproj_px: tuple = ()
     shared_pose: np.ndarray | None = None  # (N_ref,24,3) the shared motion on the reference timeline
     shared_transl: np.ndarray | None = None  # (N_ref,3)
-
-
-def _rodrigues(rv: torch.Tensor) -> torch.Tensor:
-    from smplx.lbs import batch_rodrigues
-
-    return batch_rodrigues(rv.reshape(-1, 3)).reshape(rv.shape[:-1] + (3, 3))
 
 
 def low_rank(x: torch.Tensor, mask: torch.Tensor, rank: int, fill_iters: int = 3) -> torch.Tensor:
@@ -248,9 +243,9 @@ def bundle_adjust(tracks, corr, state: BAState, body, settings: BASettings = BAS
     # shape) and moves its keypoints to the clips' fractional times: 688 bodies per step instead of
     # 2,298 on the protocol's 4 clips. A clip frame's prior terms are carried by the reference
     # frames it samples (``carried``: the interpolation weights summed per reference frame).
-    on_idx = torch.as_tensor(np.where(on_ref)[0], device=dev)
-    off_idx = torch.as_tensor(np.where(~on_ref)[0], device=dev)
-    back = torch.as_tensor(np.argsort(np.concatenate([np.where(on_ref)[0], np.where(~on_ref)[0]])), device=dev)
+    on_np, off_np = np.where(on_ref)[0], np.where(~on_ref)[0]
+    on_idx, off_idx = torch.as_tensor(on_np, device=dev), torch.as_tensor(off_np, device=dev)
+    back = torch.as_tensor(np.argsort(np.concatenate([on_np, off_np])), device=dev)  # back to clip order
     rt_on = rt[on_idx]
     i0 = np.floor(np.clip(rt_np[on_ref], 0, n_ref - 1)).astype(int)
     w1 = np.clip(rt_np[on_ref], 0, n_ref - 1) - i0
@@ -286,7 +281,7 @@ def bundle_adjust(tracks, corr, state: BAState, body, settings: BASettings = BAS
             pose, transl, rp, rtr = compose(torch.zeros_like(on_ref_t))
             keypoints = body(pose, betas[seg], transl).keypoints
             loss = priors(pose)
-        rot = _rodrigues(held(cam_rv))[seg]
+        rot = rodrigues(held(cam_rv))[seg]
         tr = held(cam_t)[seg]
         cam_pts = torch.einsum("nij,nkj->nki", rot, keypoints) + tr[:, None]
         uv = project(cam_pts, log_f.exp()[seg], centre[seg])
@@ -354,7 +349,7 @@ def _rotvec(R: np.ndarray) -> np.ndarray:
 def _state(pose, transl, betas, cam_rv, cam_t, log_f, old: BAState, body, seg, offs, kp, conf) -> BAState:
     with torch.no_grad():
         out = body(pose, betas[seg], transl)
-        rot = _rodrigues(cam_rv)
+        rot = rodrigues(cam_rv)
         cam_pts = torch.einsum("nij,nkj->nki", rot[seg], out.keypoints) + cam_t[seg][:, None]
         centre = torch.as_tensor(np.stack([c.centre for c in old.cameras]), dtype=pose.dtype, device=pose.device)
         uv = project(cam_pts, log_f.exp()[seg], centre[seg])

@@ -39,12 +39,6 @@ def refine_cameras(tracks, corr, cameras: list[Camera], max_points: int = 2000, 
     known = [None] * len(cameras) if known_focal is None else list(known_focal)
     cameras = [replace(c, focal=float(f)) if f is not None and np.isfinite(f) else c for c, f in zip(cameras, known)]
     hold = np.array([f is not None and np.isfinite(f) for f in known])
-    return _adjust(tracks, corr, cameras, hold, max_points=max_points, min_conf=min_conf, huber_px=huber_px,
-                   max_nfev=max_nfev, limb_px=limb_px)
-
-
-def _adjust(tracks, corr, cameras: list[Camera], hold, max_points: int, min_conf: float, huber_px: float,
-            max_nfev: int, limb_px: float) -> tuple[list[Camera], dict]:
     from scipy.optimize import least_squares
     from scipy.sparse import lil_matrix
 

@@ -70,27 +70,32 @@ class Tree:
         self.sizes = [len(lv) for lv in levels]
         self.parent_pos = [[pos[parents[j]] for j in lv] if d else [] for d, lv in enumerate(levels)]
         self.inverse = [pos[j] for j in range(len(parents))]
+        # index tensors, built once (forward_kinematics runs every optimiser step)
+        self.parent_t = torch.as_tensor([max(p, 0) for p in parents])
+        self.has_parent_t = torch.as_tensor([p >= 0 for p in parents])
+        self.order_t = torch.as_tensor(self.order)
+        self.parent_pos_t = [torch.as_tensor(pp, dtype=torch.long) for pp in self.parent_pos]
+        self.inverse_t = torch.as_tensor(self.inverse)
 
 
 def forward_kinematics(rot: torch.Tensor, rest: torch.Tensor, tree: Tree) -> tuple[torch.Tensor, torch.Tensor]:
     """Local rotation planes (3,3,J,B) and rest joints (3,J,B) -> world rotation planes (3,3,J,B)
     and posed joint positions (3,J,B) (the root at its rest position)."""
     dev = rest.device
-    par = torch.as_tensor([max(p, 0) for p in tree.parents], device=dev)
-    has_parent = torch.as_tensor([p >= 0 for p in tree.parents], device=dev, dtype=rest.dtype)
-    offset = rest - rest.index_select(-2, par) * has_parent[:, None]  # from the parent (the root: as is)
-    order = torch.as_tensor(tree.order, device=dev)
+    has_parent = tree.has_parent_t.to(dev, rest.dtype)
+    offset = rest - rest.index_select(-2, tree.parent_t.to(dev)) * has_parent[:, None]  # from the parent
+    order = tree.order_t.to(dev)
     rot = rot.index_select(-2, order)  # level order: each level a contiguous slice
     offset = offset.index_select(-2, order)
     n0 = tree.sizes[0]
     world_r, world_t = rot[..., :n0, :], offset[..., :n0, :]
     done = n0
-    for size, pp in zip(tree.sizes[1:], tree.parent_pos[1:]):
-        idx = torch.as_tensor(pp, device=dev)
+    for size, pp in zip(tree.sizes[1:], tree.parent_pos_t[1:]):
+        idx = pp.to(dev)
         pr, pt = world_r.index_select(-2, idx), world_t.index_select(-2, idx)
         sl = slice(done, done + size)
         world_r = torch.cat([world_r, matmul_planes(pr, rot[..., sl, :])], -2)
         world_t = torch.cat([world_t, matvec_planes(pr, offset[..., sl, :]) + pt], -2)
         done += size
-    inv = torch.as_tensor(tree.inverse, device=dev)
+    inv = tree.inverse_t.to(dev)
     return world_r.index_select(-2, inv), world_t.index_select(-2, inv)
