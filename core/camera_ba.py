@@ -9,7 +9,13 @@ by tens of percent (monocular depth is weak), and the SMPL bundle adjustment, wh
 motions may depart from the shared one, can absorb a camera's error into its clip's pose instead
 of correcting it. Free points carry no such freedom: only the cameras can explain the views'
 disagreement. Alternating resection and intersection was tried first and drifts (each camera fits
-a structure distorted by the others)."""
+a structure distorted by the others).
+
+Local minima: with three views, started from the registration (a camera 25 degrees out), the
+adjustment over 2,000 points settled 19 degrees out with a focal length 3.4x too long, at a
+higher cost than where it lands from the true cameras. So it runs coarse to fine: a few hundred
+points first, from each start offered (the registration and the essential matrices'
+``core.relpose``), the lowest cost kept, then all the points from there."""
 
 from __future__ import annotations
 
@@ -18,10 +24,12 @@ from dataclasses import replace
 import numpy as np
 
 from .cameras import Camera, sample
+from .relpose import KEYPOINTS, essential_cameras
 from .triangulate import triangulate
 
-KEYPOINTS = np.arange(5, 17)  # shoulders .. ankles: the reliable ones
 FOCAL_RANGE = (0.3, 6.0)  # x the image's larger side: ~118 to ~5 degrees of horizontal field of view
+LIMB_PAIRS = ((5, 7), (7, 9), (6, 8), (8, 10), (11, 13), (13, 15), (12, 14), (14, 16))
+LIMB_SIDE = np.array([0, 1, 0, 1, 2, 3, 2, 3])  # one length per bone for both sides
 
 
 def _rodrigues(rv: np.ndarray) -> np.ndarray:
@@ -30,151 +38,180 @@ def _rodrigues(rv: np.ndarray) -> np.ndarray:
     return Rotation.from_rotvec(rv).as_matrix()
 
 
-def refine_cameras(tracks, corr, cameras: list[Camera], max_points: int = 2000, min_conf: float = 0.3,
-                   huber_px: float = 4.0, max_nfev: int = 200, limb_px: float = 50.0,
-                   known_focal: list | None = None) -> tuple[list[Camera], dict]:
-    """Cameras after the bundle adjustment (the reference camera's pose unchanged), and figures
-    (points, observations, reprojection px before/after). ``known_focal[j]``, where not None, is
-    clip j's focal length, held fixed (a panning camera's, from its homographies)."""
-    known = [None] * len(cameras) if known_focal is None else list(known_focal)
-    cameras = [replace(c, focal=float(f)) if f is not None and np.isfinite(f) else c for c, f in zip(cameras, known)]
-    hold = np.array([f is not None and np.isfinite(f) for f in known])
-    from scipy.optimize import least_squares
-    from scipy.sparse import lil_matrix
-
-    m = len(tracks)
-    ref = corr.reference
-    if m < 2:
-        return list(cameras), {}
-    pts, seen = triangulate(tracks, corr, cameras)
-    n_ref = pts.shape[0]
-    frames = np.where(seen[:, KEYPOINTS].any(1))[0]
-    stride = max(1, int(np.ceil(len(frames) * len(KEYPOINTS) / max_points)))
-    frames = frames[::stride]
-    pf, pk = np.meshgrid(frames, KEYPOINTS, indexing="ij")
-    keep = seen[pf, pk]
-    pf, pk = pf[keep], pk[keep]
-    if len(pf) < 20:
-        return list(cameras), {}
-    x_pts = pts[pf, pk]
-    obs_p, obs_c, obs_uv, obs_w = [], [], [], []
-    for j, t in enumerate(tracks):
-        ct = np.asarray(corr.clip_time[j], float)[pf]
-        ok = np.isfinite(ct)
-        uv = sample(t.keypoints.astype(np.float64), ct[ok])[np.arange(ok.sum()), pk[ok]]
-        cf = sample(t.confidence.astype(np.float64), ct[ok])[np.arange(ok.sum()), pk[ok]]
-        good = cf > min_conf
-        obs_p.append(np.where(ok)[0][good])
-        obs_c.append(np.full(good.sum(), j))
-        obs_uv.append(uv[good])
-        obs_w.append(np.sqrt(cf[good]))
-    obs_p, obs_c, obs_uv, obs_w = (np.concatenate(a) for a in (obs_p, obs_c, obs_uv, obs_w))
-    n_p, n_o = len(pf), len(obs_p)
-    free = [j for j in range(m) if j != ref]
-    slot = {j: i for i, j in enumerate(free)}
-    centres = np.stack([c.centre for c in cameras])
-    rv0 = np.array([_rotvec(c.R) for c in cameras])
-    t0 = np.array([c.t for c in cameras])
-    logf0 = np.log([c.focal for c in cameras])
-
-    # limbs: the points of one limb in one frame (both ends kept), its length shared by all frames
-    # and by the body's two sides (a human's bones are rigid and symmetric). Free points alone leave
-    # the cameras' focal lengths and the structure's shape ambiguous with few views (3 views of the
-    # protocol: 3 px reprojection, yet a focal length 10x off and cameras 20 degrees out).
-    point_of = np.full((n_ref, 17), -1)
-    point_of[pf, pk] = np.arange(len(pf))
-    ends = np.array(LIMB_PAIRS)
-    limb_a, limb_b = point_of[frames][:, ends[:, 0]], point_of[frames][:, ends[:, 1]]  # (frames, 8)
-    both = (limb_a >= 0) & (limb_b >= 0)
-    limb_a, limb_b = limb_a[both], limb_b[both]
-    limb_l = np.broadcast_to(LIMB_SIDE, both.shape)[both]
-    n_l = len(limb_a)
-    n_len = int(LIMB_SIDE.max()) + 1
-    length0 = np.ones(n_len)
-    if n_l:
-        d0 = np.linalg.norm(x_pts[limb_a] - x_pts[limb_b], axis=1)
-        length0 = np.array([np.median(d0[limb_l == q]) if (limb_l == q).any() else 1.0 for q in range(n_len)])
-
-    def unpack(x):
-        rv, tt = rv0.copy(), t0.copy()
-        k = 6 * len(free)
-        for j in free:
-            rv[j], tt[j] = x[6 * slot[j]:6 * slot[j] + 3], x[6 * slot[j] + 3:6 * slot[j] + 6]
-        logf = np.where(hold, logf0, x[k:k + m])
-        return rv, tt, logf, x[k + m:k + m + 3 * n_p].reshape(n_p, 3), x[k + m + 3 * n_p:]
-
-    def residuals(x):
-        rv, tt, logf, xp, lengths = unpack(x)
-        rot = _rodrigues(rv)
-        cam = np.einsum("oij,oj->oi", rot[obs_c], xp[obs_p]) + tt[obs_c]
-        z = np.maximum(cam[:, 2], 1e-3)
-        uv = np.exp(logf)[obs_c, None] * cam[:, :2] / z[:, None] + centres[obs_c]
-        limb = np.linalg.norm(xp[limb_a] - xp[limb_b], axis=1) / np.maximum(lengths[limb_l], 1e-6) - 1
-        return np.concatenate([((uv - obs_uv) * obs_w[:, None]).ravel(), limb_px * limb])
-
-    x0 = np.concatenate([np.concatenate([rv0[j], t0[j]]) for j in free] + [np.log([c.focal for c in cameras]),
-                                                                          x_pts.ravel(), length0])
-    # the world's scale is left free (the reference camera's pose fixes the rest of the gauge): the
-    # trust region's damping keeps it near its start, and a gauge row over all points would make
-    # the finite-difference Jacobian cost one evaluation per point
-    sparsity = lil_matrix((2 * n_o + n_l, len(x0)), dtype=np.int8)
-    rows = np.arange(n_o)
-    k = 6 * len(free)
-    for d in range(2):
-        for j in free:
-            sel = rows[obs_c == j]
-            for q in range(6):
-                sparsity[2 * sel + d, 6 * slot[j] + q] = 1
-        sparsity[2 * rows + d, k + obs_c] = 1
-        for q in range(3):
-            sparsity[2 * rows + d, k + m + 3 * obs_p + q] = 1
-    limb_rows = 2 * n_o + np.arange(n_l)
-    for q in range(3):
-        sparsity[limb_rows, k + m + 3 * limb_a + q] = 1
-        sparsity[limb_rows, k + m + 3 * limb_b + q] = 1
-    sparsity[limb_rows, k + m + 3 * n_p + limb_l] = 1
-    before = np.median(np.abs(residuals(x0)[:2 * n_o]).reshape(-1, 2).max(1))
-    # focal lengths within what a video camera can have (FOCAL_RANGE x the image's larger side):
-    # unbounded, a spinning performer seen by 4 cameras sent them to 50-2000x (orthographic
-    # limits) with the cameras 50-90 degrees out. Bounds slow SciPy's trust region down (camera
-    # stage 7 -> 16 s on the protocol), so they apply only when the free solution leaves the range.
-    side = 2 * np.abs(centres).max(1)
-    lo, hi = np.full(len(x0), -np.inf), np.full(len(x0), np.inf)
-    lo[k:k + m] = np.log(FOCAL_RANGE[0] * side)
-    hi[k:k + m] = np.log(FOCAL_RANGE[1] * side)
-
-    def solve(start, bounds):
-        # a robust loss whose scale is far below the starting residuals stalls (every residual sits in
-        # its flat part): first at the scale of the starting error, then at the keypoints' noise
-        kw = dict(jac_sparsity=sparsity, method="trf", x_scale="jac", max_nfev=max_nfev, bounds=bounds)
-        sol = least_squares(residuals, start, loss="soft_l1", f_scale=max(huber_px, 2.0 * before), **kw)
-        return least_squares(residuals, sol.x, loss="huber", f_scale=huber_px, **kw)
-
-    sol = solve(x0, (-np.inf, np.inf))
-    f_sol = unpack(sol.x)[2]
-    if ((f_sol < lo[k:k + m]) | (f_sol > hi[k:k + m])).any():
-        start = x0.copy()
-        start[k:k + m] = np.clip(start[k:k + m], lo[k:k + m] + 1e-6, hi[k:k + m] - 1e-6)
-        sol = solve(start, (lo, hi))
-    rv, tt, logf, _, _ = unpack(sol.x)
-    rot = _rodrigues(rv)
-    out = [replace(c, R=rot[j] if j != ref else c.R, t=tt[j] if j != ref else c.t, focal=float(np.exp(logf[j])))
-           for j, c in enumerate(cameras)]
-    after = np.median(np.abs(sol.fun[:2 * n_o]).reshape(-1, 2).max(1))
-    at_limit = [j for j in range(m) if not hold[j] and min(logf[j] - lo[k + j], hi[k + j] - logf[j]) < 1e-3]
-    return out, {"points": int(n_p), "observations": int(n_o), "frames": int(len(frames)), "stride": stride,
-                 "reproj_before_px": float(before), "reproj_after_px": float(after), "n_ref": int(n_ref),
-                 "cost": float(sol.cost), "focal_at_limit": at_limit}
-
-
 def _rotvec(r: np.ndarray) -> np.ndarray:
     from scipy.spatial.transform import Rotation
 
     return Rotation.from_matrix(r).as_rotvec()
 
 
-LIMB_PAIRS = ((5, 7), (7, 9), (6, 8), (8, 10), (11, 13), (13, 15), (12, 14), (14, 16))
-LIMB_SIDE = np.array([0, 1, 0, 1, 2, 3, 2, 3])  # one length per bone for both sides
+def refine_cameras(tracks, corr, cameras: list[Camera], max_points: int = 1000, coarse_points: int = 300,
+                   coarse_nfev: int = 50, min_conf: float = 0.3, huber_px: float = 4.0, max_nfev: int = 60,
+                   limb_px: float = 50.0, known_focal: list | None = None,
+                   alternatives: bool = True) -> tuple[list[Camera], dict]:
+    """Cameras after the bundle adjustment (the reference camera's pose unchanged), and figures
+    (points, observations, reprojection px before/after, cost, the start kept, the clips whose
+    focal length ended at a bound). ``known_focal[j]``, where not None, is clip j's focal length,
+    held fixed (a panning camera's, from its homographies). ``alternatives``: also start from the
+    essential matrices' cameras."""
+    known = [None] * len(cameras) if known_focal is None else list(known_focal)
+    cameras = [replace(c, focal=float(f)) if f is not None and np.isfinite(f) else c for c, f in zip(cameras, known)]
+    hold = np.array([f is not None and np.isfinite(f) for f in known])
+    if len(tracks) < 2:
+        return list(cameras), {}
+    starts = {"registration": list(cameras)}
+    if alternatives:
+        alt = essential_cameras(tracks, corr, cameras)
+        starts["essential"] = [a if a is not None else c for a, c in zip(alt, cameras)]
+    coarse = _Adjustment(tracks, corr, cameras, hold, coarse_points, min_conf, huber_px, limb_px)
+    fine = _Adjustment(tracks, corr, cameras, hold, max_points, min_conf, huber_px, limb_px)
+    if fine.n_p < 20:
+        return list(cameras), {}
+    tried = {name: coarse.solve(cams, coarse_nfev) for name, cams in starts.items()} if coarse.n_p >= 20 else {}
+    best = min(tried, key=lambda name: tried[name][1]["cost"]) if tried else "registration"
+    out, info = fine.solve(tried[best][0] if tried else cameras, max_nfev)
+    info["start"] = best
+    info["coarse_cost"] = {name: r[1]["cost"] for name, r in tried.items()}
+    return out, info
+
+
+class _Adjustment:
+    """One camera bundle adjustment's observations (at most ``max_points`` points), residuals and
+    Jacobian sparsity; ``solve`` runs it from given cameras."""
+
+    def __init__(self, tracks, corr, cameras, hold, max_points, min_conf, huber_px, limb_px):
+        self.tracks, self.corr, self.hold, self.huber_px, self.limb_px = tracks, corr, hold, huber_px, limb_px
+        m = self.m = len(tracks)
+        self.ref = ref = corr.reference
+        _, seen = triangulate(tracks, corr, cameras)
+        frames = np.where(seen[:, KEYPOINTS].any(1))[0]
+        stride = self.stride = max(1, int(np.ceil(len(frames) * len(KEYPOINTS) / max_points)))
+        frames = self.frames = frames[::stride]
+        pf, pk = np.meshgrid(frames, KEYPOINTS, indexing="ij")
+        keep = seen[pf, pk]
+        self.pf, self.pk = pf, pk = pf[keep], pk[keep]
+        self.n_p = n_p = len(pf)
+        obs_p, obs_c, obs_uv, obs_w = [], [], [], []
+        for j, t in enumerate(tracks):
+            ct = np.asarray(corr.clip_time[j], float)[pf]
+            ok = np.isfinite(ct)
+            uv = sample(t.keypoints.astype(np.float64), ct[ok])[np.arange(ok.sum()), pk[ok]]
+            cf = sample(t.confidence.astype(np.float64), ct[ok])[np.arange(ok.sum()), pk[ok]]
+            good = cf > min_conf
+            obs_p.append(np.where(ok)[0][good])
+            obs_c.append(np.full(good.sum(), j))
+            obs_uv.append(uv[good])
+            obs_w.append(np.sqrt(cf[good]))
+        self.obs_p, self.obs_c, self.obs_uv, self.obs_w = (np.concatenate(a) for a in (obs_p, obs_c, obs_uv, obs_w))
+        n_o = self.n_o = len(self.obs_p)
+        self.free = [j for j in range(m) if j != ref]
+        self.slot = {j: i for i, j in enumerate(self.free)}
+        self.k = k = 6 * len(self.free)
+        # limbs: the points of one limb in one frame (both ends kept), its length shared by all frames
+        # and by the body's two sides (a human's bones are rigid and symmetric). Free points alone leave
+        # the cameras' focal lengths and the structure's shape ambiguous with few views (3 views of the
+        # protocol: 3 px reprojection, yet a focal length 10x off and cameras 20 degrees out).
+        point_of = np.full((seen.shape[0], 17), -1)
+        point_of[pf, pk] = np.arange(n_p)
+        ends = np.array(LIMB_PAIRS)
+        limb_a, limb_b = point_of[frames][:, ends[:, 0]], point_of[frames][:, ends[:, 1]]  # (frames, 8)
+        both = (limb_a >= 0) & (limb_b >= 0)
+        self.limb_a, self.limb_b = limb_a[both], limb_b[both]
+        self.limb_l = np.broadcast_to(LIMB_SIDE, both.shape)[both]
+        n_l = len(self.limb_a)
+        self.n_len = int(LIMB_SIDE.max()) + 1
+        n_x = k + m + 3 * n_p + self.n_len
+        # the world's scale is left free (the reference camera's pose fixes the rest of the gauge): the
+        # trust region's damping keeps it near its start, and a gauge row over all points would make
+        # the finite-difference Jacobian cost one evaluation per point
+        sp = self.sparsity = _lil((2 * n_o + n_l, n_x))
+        rows = np.arange(n_o)
+        for d in range(2):
+            for j in self.free:
+                sel = rows[self.obs_c == j]
+                for q in range(6):
+                    sp[2 * sel + d, 6 * self.slot[j] + q] = 1
+            sp[2 * rows + d, k + self.obs_c] = 1
+            for q in range(3):
+                sp[2 * rows + d, k + m + 3 * self.obs_p + q] = 1
+        limb_rows = 2 * n_o + np.arange(n_l)
+        for q in range(3):
+            sp[limb_rows, k + m + 3 * self.limb_a + q] = 1
+            sp[limb_rows, k + m + 3 * self.limb_b + q] = 1
+        sp[limb_rows, k + m + 3 * n_p + self.limb_l] = 1
+
+    def solve(self, cameras: list[Camera], max_nfev: int) -> tuple[list[Camera], dict]:
+        from scipy.optimize import least_squares
+
+        m, k, ref, n_p, n_o, hold = self.m, self.k, self.ref, self.n_p, self.n_o, self.hold
+        pts, _ = triangulate(self.tracks, self.corr, cameras)
+        x_pts = pts[self.pf, self.pk]
+        centres = np.stack([c.centre for c in cameras])
+        rv0 = np.array([_rotvec(c.R) for c in cameras])
+        t0 = np.array([c.t for c in cameras])
+        logf0 = np.log([c.focal for c in cameras])
+        length0 = np.ones(self.n_len)
+        if len(self.limb_a):
+            d0 = np.linalg.norm(x_pts[self.limb_a] - x_pts[self.limb_b], axis=1)
+            length0 = np.array([np.median(d0[self.limb_l == q]) if (self.limb_l == q).any() else 1.0
+                                for q in range(self.n_len)])
+        obs_p, obs_c, obs_uv, obs_w = self.obs_p, self.obs_c, self.obs_uv, self.obs_w
+
+        def unpack(x):
+            rv, tt = rv0.copy(), t0.copy()
+            for j in self.free:
+                s = 6 * self.slot[j]
+                rv[j], tt[j] = x[s:s + 3], x[s + 3:s + 6]
+            logf = np.where(hold, logf0, x[k:k + m])
+            return rv, tt, logf, x[k + m:k + m + 3 * n_p].reshape(n_p, 3), x[k + m + 3 * n_p:]
+
+        def residuals(x):
+            rv, tt, logf, xp, lengths = unpack(x)
+            rot = _rodrigues(rv)
+            cam = np.einsum("oij,oj->oi", rot[obs_c], xp[obs_p]) + tt[obs_c]
+            z = np.maximum(cam[:, 2], 1e-3)
+            uv = np.exp(logf)[obs_c, None] * cam[:, :2] / z[:, None] + centres[obs_c]
+            limb = np.linalg.norm(xp[self.limb_a] - xp[self.limb_b], axis=1) / np.maximum(lengths[self.limb_l], 1e-6) - 1
+            return np.concatenate([((uv - obs_uv) * obs_w[:, None]).ravel(), self.limb_px * limb])
+
+        x0 = np.concatenate([np.concatenate([rv0[j], t0[j]]) for j in self.free] + [logf0, x_pts.ravel(), length0])
+        before = np.median(np.abs(residuals(x0)[:2 * n_o]).reshape(-1, 2).max(1))
+        # focal lengths within what a video camera can have (FOCAL_RANGE x the image's larger side):
+        # unbounded, a spinning performer seen by 4 cameras sent them to 50-2000x (orthographic
+        # limits) with the cameras 50-90 degrees out. Bounds slow SciPy's trust region down (camera
+        # stage 7 -> 16 s on the protocol), so they apply only when the free solution leaves the range.
+        side = 2 * np.abs(centres).max(1)
+        lo, hi = np.full(len(x0), -np.inf), np.full(len(x0), np.inf)
+        lo[k:k + m] = np.log(FOCAL_RANGE[0] * side)
+        hi[k:k + m] = np.log(FOCAL_RANGE[1] * side)
+
+        def run(start, bounds):
+            # a robust loss whose scale is far below the starting residuals stalls (every residual sits
+            # in its flat part): first at the scale of the starting error, then at the keypoints' noise
+            kw = dict(jac_sparsity=self.sparsity, method="trf", x_scale="jac", max_nfev=max_nfev, bounds=bounds)
+            sol = least_squares(residuals, start, loss="soft_l1", f_scale=max(self.huber_px, 2.0 * before), **kw)
+            return least_squares(residuals, sol.x, loss="huber", f_scale=self.huber_px, **kw)
+
+        sol = run(x0, (-np.inf, np.inf))
+        f_sol = unpack(sol.x)[2]
+        if ((f_sol < lo[k:k + m]) | (f_sol > hi[k:k + m])).any():
+            start = x0.copy()
+            start[k:k + m] = np.clip(start[k:k + m], lo[k:k + m] + 1e-6, hi[k:k + m] - 1e-6)
+            sol = run(start, (lo, hi))
+        rv, tt, logf, _, _ = unpack(sol.x)
+        rot = _rodrigues(rv)
+        out = [replace(c, R=rot[j] if j != ref else c.R, t=tt[j] if j != ref else c.t, focal=float(np.exp(logf[j])))
+               for j, c in enumerate(cameras)]
+        after = np.median(np.abs(sol.fun[:2 * n_o]).reshape(-1, 2).max(1))
+        at_limit = [j for j in range(m) if not hold[j] and min(logf[j] - lo[k + j], hi[k + j] - logf[j]) < 1e-3]
+        return out, {"points": int(n_p), "observations": int(n_o), "frames": int(len(self.frames)),
+                     "stride": self.stride, "reproj_before_px": float(before), "reproj_after_px": float(after),
+                     "n_ref": int(len(self.corr.clip_time[ref])), "cost": float(sol.cost), "focal_at_limit": at_limit}
+
+
+def _lil(shape):
+    from scipy.sparse import lil_matrix
+
+    return lil_matrix(shape, dtype=np.int8)
 
 
 def limb_lengths(keypoints: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
