@@ -56,6 +56,15 @@ class View:
         """(N,24,3) joints in this view's camera frame."""
         return self.joints @ self.R.T + self.t
 
+    def unscaled_camera(self) -> tuple[np.ndarray, np.ndarray]:
+        """(R, t) of the camera that sees the unscaled performer as this view's camera sees its
+        scaled one (the scale's pivot, the ground under the root, taken at its mean): true cameras
+        for one performer. With the views' raw cameras no single body fits them all (sizes up to
+        20% apart), which only estimated cameras can absorb."""
+        pivot = np.nanmean(self.joints[:, 0], axis=0)
+        pivot[2] = 0.0
+        return self.R, (self.t + (1 - self.scale) * self.R @ pivot) / self.scale
+
 
 @dataclass(frozen=True)
 class Problem:

@@ -95,7 +95,9 @@ def _full_stage(problem, args, out, seconds) -> None:
     seconds["mono"] = time.perf_counter() - t
     out["mono_pa_mpjpe_mm"] = score_views(mono.state, problem, views=[0])["pa_mpjpe_mm"]
     n_ref = problem.reference_frames
-    cams = [Camera(v.R, v.t, float(v.K[0, 0]), v.K[:2, 2].copy()) for v in problem.views]
+    # the limit: true synchronisation, and true cameras for one performer (each view's performer is
+    # scaled by 0.9-1.1; with the raw cameras the oracle was 34.1 mm on seed 0 against 28.8)
+    cams = [Camera(*v.unscaled_camera(), float(v.K[0, 0]), v.K[:2, 2].copy()) for v in problem.views]
     truth = Correspondence(0, tuple(v.ref_time for v in problem.views),
                            tuple(invert_time_map(v.ref_time, n_ref) for v in problem.views), np.ones(len(cams)))
     t = time.perf_counter()
