@@ -118,8 +118,8 @@ def capture_from_tracks(tracks, body, settings: CaptureSettings = CaptureSetting
             names = ", ".join(f"clip {j} ({tracks[j].source})" if tracks[j].source else f"clip {j}"
                               for j in info["focal_at_limit"])
             notes.append(f"camera registration looks wrong for {names} (focal length at the edge of the "
-                         f"plausible range): the motion may be too ambiguous for these views (e.g. a fast "
-                         f"spin); check the cameras in Blender, or capture from fewer clips")
+                         f"plausible range): the motion may be too ambiguous for these views; check the "
+                         f"cameras in Blender, or capture from fewer clips")
     if cams is not None:
         # the world scaled to the body, the oracle's true cameras too: no uncalibrated capture can
         # know the scale, and in true metres the body's shape prior must stretch to the performer's

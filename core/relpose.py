@@ -35,12 +35,16 @@ def matched_keypoints(tracks, corr, i: int, j: int, min_conf: float = 0.3) -> tu
 def essential_cameras(tracks, corr, cameras: list[Camera], threshold_px: float = 8.0,
                       min_pairs: int = 50) -> list[Camera | None]:
     """Per clip, the camera whose rotation and direction from the reference come from the
-    essential matrix (focal lengths as in ``cameras``; the distance kept from ``cameras``, since
-    two views have no scale). The reference's camera is returned as it is; None where a clip
-    shares too few keypoints with the reference or the estimate fails."""
+    essential matrix (focal lengths as in ``cameras``). Two views have no scale: each clip's
+    distance is set so that the performer, triangulated from it and the reference alone, stands
+    as far from the reference camera as ``cameras`` place it (the same depth for every clip, so
+    the cameras agree with each other; taking each clip's distance from ``cameras`` instead put
+    a spinning kick's structure behind a camera). The reference's camera is returned as it is;
+    None where a clip shares too few keypoints with the reference or the estimate fails."""
     import cv2
 
     ref = corr.reference
+    depth = _performer_depth(tracks, corr, cameras)
     out: list[Camera | None] = []
     for j, cam in enumerate(cameras):
         if j == ref:
@@ -52,13 +56,35 @@ def essential_cameras(tracks, corr, cameras: list[Camera], threshold_px: float =
             continue
         na = (a - cameras[ref].centre) / cameras[ref].focal
         nb = (b - cam.centre) / cam.focal
-        cv2.setRNGSeed(0)  # RANSAC's draws: the same answer every run
+        cv2.setRNGSeed(0)  # the sampler's draws: the same answer every run
         e, inliers = cv2.findEssentialMat(na, nb, np.eye(3), method=cv2.USAC_DEFAULT, prob=0.999,
                                           threshold=threshold_px / cam.focal)
         if e is None or e.shape != (3, 3) or inliers is None or inliers.sum() < min_pairs:
             out.append(None)
             continue
-        _, rot, t, _ = cv2.recoverPose(e, na, nb, np.eye(3), mask=inliers.copy())
-        distance = float(np.linalg.norm(cam.t))
-        out.append(replace(cam, R=rot, t=t.ravel() * (distance if distance > 0 else 1.0)))
+        _, rot, t, front = cv2.recoverPose(e, na, nb, np.eye(3), mask=inliers.copy())
+        use = front.ravel() > 0
+        if use.sum() < min_pairs:
+            out.append(None)
+            continue
+        x = cv2.triangulatePoints(np.hstack([np.eye(3), np.zeros((3, 1))]), np.hstack([rot, t]),
+                                  na[use].T, nb[use].T)
+        z = x[2] / x[3]
+        unit_depth = float(np.median(z[np.isfinite(z) & (z > 0)])) if (z > 0).any() else np.nan
+        if not np.isfinite(unit_depth) or unit_depth <= 0:
+            out.append(None)
+            continue
+        out.append(replace(cam, R=rot, t=t.ravel() * depth / unit_depth))
     return out
+
+
+def _performer_depth(tracks, corr, cameras: list[Camera]) -> float:
+    """Median depth, in the reference camera, of the keypoints triangulated through ``cameras``
+    (1 when there are none in front)."""
+    from .triangulate import triangulate
+
+    pts, seen = triangulate(tracks, corr, cameras)
+    c = cameras[corr.reference]
+    z = (pts[seen] @ c.R.T + c.t)[:, 2]
+    z = z[z > 0]
+    return float(np.median(z)) if len(z) else 1.0

@@ -126,22 +126,22 @@ def test_one_clip_falls_back_to_monocular(scene, body):
 
 
 @pytest.mark.skipif(not (SHARED / "deepmimic_spinkick.npz").is_file(), reason="shared/mocap missing")
-def test_a_failed_camera_registration_is_reported_not_silent(body):
-    """A spinning kick seen by 4 short clips defeats camera registration today (cameras 50-130
-    degrees out): the capture must either beat the single-clip baseline or say so."""
+def test_short_clips_beat_one_clip_without_false_alarms(body):
+    """4 clips of ~30 frames: a walk, and a spinning kick whose cameras the monocular bodies
+    register 54-124 degrees out (PA-MPJPE 249 mm, worse than one clip's 169, before the essential
+    matrices' start, core.relpose). Both must beat half the single clip's error, with no warning
+    (core.camera_ba's bound test covers the warning itself)."""
     from bench.evaluate import score_views
     from bench.mocap import load_mocap
     from bench.protocol import make_problem
     from core.engine import CaptureSettings, capture_from_tracks
 
-    for name, ambiguous in (("deepmimic_spinkick.npz", True), ("deepmimic_walk.npz", False)):
+    for name in ("deepmimic_spinkick.npz", "deepmimic_walk.npz"):
         prob = make_problem(load_mocap(SHARED / name), 4, 0)
         tracks = [v.tracks for v in prob.views]
         out = capture_from_tracks(tracks, body, CaptureSettings(iterations=1))
         mono = capture_from_tracks(tracks[:1], body, CaptureSettings())
         ours = score_views(out.state, prob)["pa_mpjpe_mm"]
         single = score_views(mono.state, prob, views=[0])["pa_mpjpe_mm"]
-        warned = any("camera registration looks wrong" in w for w in out.warnings)
-        assert ours < single or warned, (name, ours, single, out.warnings)
-        if not ambiguous:  # a well-posed capture: better than one clip, and no false alarm
-            assert ours < 0.5 * single and not warned, (name, ours, single, out.warnings)
+        warned = [w for w in out.warnings if "camera registration looks wrong" in w]
+        assert ours < 0.5 * single and not warned, (name, ours, single, out.warnings)
