@@ -32,3 +32,17 @@ def score_views(state, problem, views=None) -> dict:
 
 def sync_error(corr, problem) -> float:
     return sync_error_pct(corr.ref_time[1:], [v.ref_time for v in problem.views[1:]], problem.reference_frames)
+
+
+def camera_errors(cameras, problem) -> dict:
+    """Each estimated camera against the truth, relative to the reference view (the world's own
+    rotation is arbitrary): rotation error in degrees and focal length estimated / true."""
+    from scipy.spatial.transform import Rotation
+
+    ref_est, ref_true = cameras[0].R, problem.views[0].R
+    deg, ratio = [], []
+    for c, v in zip(cameras, problem.views):
+        rel = (c.R @ ref_est.T).T @ (v.R @ ref_true.T)
+        deg.append(round(float(np.degrees(Rotation.from_matrix(rel).magnitude())), 2))
+        ratio.append(round(float(c.focal / v.K[0, 0]), 3))
+    return {"camera_deg": deg, "focal_ratio": ratio}

@@ -74,7 +74,7 @@ def _full_stage(problem, args, out, seconds) -> None:
     from core.engine import CaptureSettings, capture_from_tracks
     from core.sync import Correspondence, invert_time_map
 
-    from .evaluate import score_views, sync_error
+    from .evaluate import camera_errors, score_views, sync_error
 
     body = BodyModel(device="cpu")
     tracks = [v.tracks for v in problem.views]
@@ -90,6 +90,7 @@ def _full_stage(problem, args, out, seconds) -> None:
     out["no_iter_sync_error_pct"] = round(sync_error(res.first_corr, problem), 4)
     out["rounds"] = res.rounds
     out["reproj_px"] = [round(float(np.median(e)), 2) for e in res.state.reproj_px]
+    out.update(camera_errors(res.state.cameras, problem))
     t = time.perf_counter()
     mono = capture_from_tracks(tracks[:1], body, settings)
     seconds["mono"] = time.perf_counter() - t

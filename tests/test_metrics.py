@@ -53,3 +53,26 @@ def test_pa_mpjpe_removes_similarity_and_keeps_shape_errors():
     assert pa_mpjpe_mm(bent, gt) > 1.0
     # a reflection is not a similarity: it stays an error
     assert pa_mpjpe_mm(gt * np.array([-1, 1, 1]), gt) > 10
+
+
+def test_camera_errors_ignore_the_world_and_measure_each_camera():
+    """True cameras expressed in another world (any rotation) score 0 degrees; one camera turned
+    10 degrees about its centre scores 10, and a focal length 20% long scores 1.2."""
+    from types import SimpleNamespace
+
+    from bench.evaluate import camera_errors
+    from core.cameras import Camera
+
+    rng = np.random.default_rng(0)
+    truth = [Rotation.from_rotvec(rng.normal(size=3)).as_matrix() for _ in range(3)]
+    views = [SimpleNamespace(R=r, K=np.diag([f, f, 1.0])) for r, f in zip(truth, (1000.0, 1500.0, 800.0))]
+    world = Rotation.from_rotvec([0.3, -1.2, 2.0]).as_matrix()
+    cams = [Camera(r @ world.T, np.zeros(3), float(v.K[0, 0]), np.zeros(2)) for r, v in zip(truth, views)]
+    got = camera_errors(cams, SimpleNamespace(views=views))
+    assert got["camera_deg"] == pytest.approx([0, 0, 0], abs=1e-6)
+    assert got["focal_ratio"] == [1.0, 1.0, 1.0]
+    turn = Rotation.from_rotvec(np.radians(10) * np.array([0.6, 0.0, 0.8])).as_matrix()
+    cams[2] = Camera(turn @ cams[2].R, np.zeros(3), 960.0, np.zeros(2))
+    got = camera_errors(cams, SimpleNamespace(views=views))
+    assert got["camera_deg"] == pytest.approx([0, 0, 10], abs=0.01)
+    assert got["focal_ratio"] == [1.0, 1.0, 1.2]
