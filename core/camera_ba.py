@@ -62,8 +62,9 @@ def refine_cameras(tracks, corr, cameras: list[Camera], max_points: int = 1000, 
     if alternatives:
         alt = essential_cameras(tracks, corr, cameras)
         starts["essential"] = [a if a is not None else c for a, c in zip(alt, cameras)]
-    coarse = _Adjustment(tracks, corr, cameras, hold, coarse_points, min_conf, huber_px, limb_px)
-    fine = _Adjustment(tracks, corr, cameras, hold, max_points, min_conf, huber_px, limb_px)
+    _, seen = triangulate(tracks, corr, cameras)  # which keypoints >= 2 clips see: the same for every start
+    coarse = _Adjustment(tracks, corr, seen, hold, coarse_points, min_conf, huber_px, limb_px)
+    fine = _Adjustment(tracks, corr, seen, hold, max_points, min_conf, huber_px, limb_px)
     if fine.n_p < 20:
         return list(cameras), {}
     tried = {name: coarse.solve(cams, coarse_nfev) for name, cams in starts.items()} if coarse.n_p >= 20 else {}
@@ -78,11 +79,10 @@ class _Adjustment:
     """One camera bundle adjustment's observations (at most ``max_points`` points), residuals and
     Jacobian sparsity; ``solve`` runs it from given cameras."""
 
-    def __init__(self, tracks, corr, cameras, hold, max_points, min_conf, huber_px, limb_px):
+    def __init__(self, tracks, corr, seen, hold, max_points, min_conf, huber_px, limb_px):
         self.tracks, self.corr, self.hold, self.huber_px, self.limb_px = tracks, corr, hold, huber_px, limb_px
         m = self.m = len(tracks)
         self.ref = ref = corr.reference
-        _, seen = triangulate(tracks, corr, cameras)
         frames = np.where(seen[:, KEYPOINTS].any(1))[0]
         stride = self.stride = max(1, int(np.ceil(len(frames) * len(KEYPOINTS) / max_points)))
         frames = self.frames = frames[::stride]

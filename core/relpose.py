@@ -1,7 +1,8 @@
 """Cameras from two-view geometry: once clips are synchronised, the keypoints of every matched
 frame are one rigid "scene" seen by all the (static) cameras, so each clip's pose relative to the
-reference follows from the essential matrix of their corresponding keypoints (OpenCV's USAC: RANSAC with local optimisation; plain RANSAC was 3-4 degrees out on a noiseless-focal test),
-with the focal lengths guessed. It is a second opinion beside the registration of monocular bodies
+reference follows from the essential matrix of their corresponding keypoints, with the focal
+lengths guessed (OpenCV's USAC: RANSAC with local optimisation; plain RANSAC was 3-4 degrees out
+on a test scene with exact focal lengths). It is a second opinion beside the registration of monocular bodies
 (``core.cameras``), which inherits the monocular fits' depth errors (a camera 25 degrees out on
 the protocol); the camera bundle adjustment starts from both and keeps the better
 (``core.camera_ba``)."""

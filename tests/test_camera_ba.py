@@ -18,6 +18,12 @@ from core.tracks import Tracks2D
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "mocap"
 
 
+def _in_reference_frame(cams: list[Camera]) -> list[Camera]:
+    """The cameras with the first one as the world (identity pose), as the engine sees them."""
+    r0, t0 = cams[0].R, cams[0].t
+    return [replace(c, R=c.R @ r0.T, t=c.t - c.R @ r0.T @ t0) for c in cams]
+
+
 def _degrees(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.degrees(Rotation.from_matrix(a.T @ b).magnitude()))
 
@@ -38,7 +44,7 @@ def _cloud_scene(focals=(1400.0, 1000.0, 1800.0), azimuths=(0, 70, -120), distan
         tracks.append(Tracks2D(uv.astype(np.float32), np.full((n, 17), 0.9, np.float32),
                                np.zeros((n, 4), np.float32), 30.0, (1920, 1080)))
         cams.append(Camera(R, t, f, np.array([960.0, 540.0])))
-    world = [replace(c, R=c.R @ cams[0].R.T, t=c.t - c.R @ cams[0].R.T @ cams[0].t) for c in cams]
+    world = _in_reference_frame(cams)
     ident = np.arange(n, dtype=float)
     return tracks, world, Correspondence(0, (ident,) * len(cams), (ident,) * len(cams), np.ones(len(cams)))
 
@@ -87,11 +93,10 @@ def test_camera_adjustment_escapes_a_bad_start():
 
     prob = make_problem(load_mocap(SHARED / "cmu_01_jumps.npz"), 4, 0)
     views = prob.views[:3]
-    v0 = views[0]
     n_ref = prob.reference_frames
     truth = Correspondence(0, tuple(v.ref_time for v in views),
                            tuple(invert_time_map(v.ref_time, n_ref) for v in views), np.ones(3))
-    true = [Camera(v.R @ v0.R.T, v.t - v.R @ v0.R.T @ v0.t, float(v.K[0, 0]), v.K[:2, 2].copy()) for v in views]
+    true = _in_reference_frame([Camera(v.R, v.t, float(v.K[0, 0]), v.K[:2, 2].copy()) for v in views])
     rng = np.random.default_rng(3)
     start = [replace(true[0], focal=1.3 * 1080)]
     for c in true[1:]:
