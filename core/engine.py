@@ -1,5 +1,5 @@
-"""The capture engine from 2D tracks: monocular initialisation -> synchronisation -> camera
-registration -> (SMPL-BA <-> synchronisation) x K.
+"""The capture engine from 2D tracks: monocular initialisation -> synchronisation (2D poses) ->
+camera registration -> (SMPL-BA <-> synchronisation by reprojection, core.retime) x K.
 
 ``capture_from_tracks`` is what ``python -m core capture`` runs after detection and what the
 benchmark runs on synthetic tracks.
@@ -18,10 +18,9 @@ from .camera_ba import refine_cameras, to_body_scale
 from .cameras import Camera, register_cameras
 from .errors import UserError
 from .init3d import InitSettings, fit_monocular
+from .retime import RetimeSettings, retime
 from .sync import Correspondence, SyncSettings, features_2d, synchronise
 from .triangulate import place_on_triangulation, triangulate
-
-LIMBS = slice(5, 17)
 
 
 @dataclass(frozen=True)
@@ -29,16 +28,22 @@ class CaptureSettings:
     rank: int = 1
     iterations: int = 5  # outer rounds of sync <-> BA (the paper's reference configuration: up to 5)
     reference: int = 0
-    stop_change: float = 0.5  # stop when the reference times move less than this (frames, mean)
+    # stop when the reference times move less than this (frames, mean); the first re-timing is
+    # always followed by another BA round (it replaces the 2D poses' times, not refines them)
+    stop_change: float = 0.15
     single_model: bool = False  # one shared motion for all clips (the ablation)
     device: str = "cpu"
     # monocular fits: a short one when BA follows, the full one when a single clip is all there is
     init: InitSettings = field(default_factory=lambda: InitSettings(iterations=100, torso_iterations=30))
     init_single: InitSettings = field(default_factory=InitSettings)
-    sync: SyncSettings = field(default_factory=SyncSettings)  # rounds after BA (3D poses)
     # the first synchronisation, from the 2D keypoints (the monocular 3D carries too little)
     sync_2d: SyncSettings = field(default_factory=lambda: SyncSettings(tau_scale=2.5, step_penalty=0.3, rounds=4))
-    ba: BASettings = field(default_factory=BASettings)
+    ba: BASettings = field(default_factory=lambda: BASettings(iterations=300))
+    # the rounds after the first start from its answer, with fewer steps
+    ba_again: BASettings = field(default_factory=lambda: BASettings(iterations=150))
+    # synchronisation in the rounds after BA: each clip's 2D against the reference's motion seen
+    # through the clip's camera (core.retime)
+    retime: RetimeSettings = field(default_factory=RetimeSettings)
     # cameras refined by a bundle adjustment over free 3D keypoints before SMPL-BA (core.camera_ba)
     camera_ba: bool = True
 
@@ -76,8 +81,8 @@ def capture_from_tracks(tracks, body, settings: CaptureSettings = CaptureSetting
     ref = settings.reference
     dev = settings.device
     init = replace(settings.init if len(tracks) > 1 else settings.init_single, device=dev)
-    ba_set = replace(settings.ba, rank=settings.rank, device=dev)
-    sync_set = replace(settings.sync, reference=ref, device=dev)
+    ba_sets = [replace(b, rank=settings.rank, device=dev) for b in (settings.ba, settings.ba_again)]
+    retime_set = replace(settings.retime, device=dev)
     say = progress or (lambda *a, **k: None)
 
     t = time.perf_counter()
@@ -135,19 +140,22 @@ def capture_from_tracks(tracks, body, settings: CaptureSettings = CaptureSetting
     for k in range(max(1, settings.iterations)):
         rounds = k + 1
         t = time.perf_counter()
-        state = bundle_adjust(tracks, corr, state, body, ba_set, ref, fixed_cameras=oracle is not None,
+        state = bundle_adjust(tracks, corr, state, body, ba_sets[min(k, 1)], ref, fixed_cameras=oracle is not None,
                               single_model=settings.single_model, progress=lambda d, n: say("ba", d, n))
         secs["ba"] += time.perf_counter() - t
-        if oracle is not None or k == settings.iterations - 1:
+        if k == settings.iterations - 1 or (oracle is not None and k >= 1):
             break
+        if oracle is not None:
+            continue  # the true times: the same BA schedule, nothing to re-time
         t = time.perf_counter()
-        with warnings.catch_warnings(record=True):
-            warnings.simplefilter("always")
-            new = synchronise([kp[:, LIMBS] for kp in state.keypoints], fps, [m.valid for m in mono], sync_set)
+        # the times from the 2D against the motion; confidence and warnings stay the first
+        # synchronisation's (the pose match that tells a different action apart)
+        new = replace(retime(tracks, state.keypoints[ref], state.cameras, fps, ref, retime_set),
+                      confidence=first.confidence, warnings=first.warnings)
         secs["sync"] += time.perf_counter() - t
         change = new.changed_from(corr)
         corr = new
-        if change < settings.stop_change:
+        if k >= 1 and change < settings.stop_change:
             break
     secs["total"] = sum(secs.values())
     return CaptureOutput(state, corr, mono, first, secs, rounds, notes)

@@ -286,24 +286,40 @@ def synchronise(poses: list[np.ndarray], fps: list[float] | None = None, valid: 
         return _synchronise(poses, fps, valid, settings, progress, kind)
     from .cameras import sample
 
-    rate = [f / fps[ref] for f in fps]  # clip frames per reference frame
-    grids = [np.arange(0.0, len(x) - 1 + 1e-9, rate[j]) if len(x) > 1 else np.zeros(1) for j, x in enumerate(poses)]
+    lengths = [len(x) for x in poses]
+    grids = reference_rate_grids(lengths, fps, ref)
     res_poses = [sample(np.asarray(x, np.float64), g).astype(np.float32) for x, g in zip(poses, grids)]
     res_valid = None
     if valid is not None:
-        res_valid = [np.asarray(v, bool)[np.floor(g).astype(int)] & np.asarray(v, bool)[np.ceil(g).astype(int)]
-                     for v, g in zip(valid, grids)]
+        res_valid = [both_ends(np.asarray(v, bool), g) for v, g in zip(valid, grids)]
     corr = _synchronise(res_poses, [fps[ref]] * m, res_valid, settings, progress, kind)
+    return from_reference_rate(corr, lengths, fps)
+
+
+def reference_rate_grids(lengths: list[int], fps: list[float], ref: int) -> list[np.ndarray]:
+    """Per clip, the fractional clip frames that resample it to the reference clip's frame rate."""
+    return [np.arange(0.0, n - 1 + 1e-9, fps[j] / fps[ref]) if n > 1 else np.zeros(1) for j, n in enumerate(lengths)]
+
+
+def both_ends(mask: np.ndarray, grid: np.ndarray) -> np.ndarray:
+    """A per-frame mask at fractional frames ``grid``: true where both neighbouring frames are."""
+    return mask[np.floor(grid).astype(int)] & mask[np.ceil(grid).astype(int)]
+
+
+def from_reference_rate(corr: Correspondence, lengths: list[int], fps: list[float]) -> Correspondence:
+    """``corr`` of clips resampled to the reference's frame rate (:func:`reference_rate_grids`)
+    mapped back to the clips' own ``lengths`` frames."""
     ref_times, clip_times = [], []
-    for j, x in enumerate(poses):
+    for j, n in enumerate(lengths):
+        rate = fps[j] / fps[corr.reference]  # clip frames per reference frame
         rt_res = corr.ref_time[j]
-        u = np.arange(len(x)) / rate[j]  # each clip frame's index in the resampled clip
+        u = np.arange(n) / rate  # each clip frame's index in the resampled clip
         lo = np.clip(np.floor(u).astype(int), 0, len(rt_res) - 1)
         hi = np.clip(lo + 1, 0, len(rt_res) - 1)
         w = u - lo
         ref_times.append((1 - w) * rt_res[lo] + w * rt_res[hi])  # NaN where a neighbour is unmatched
-        clip_times.append(corr.clip_time[j] * rate[j])
-    return Correspondence(ref, tuple(ref_times), tuple(clip_times), corr.confidence, corr.warnings)
+        clip_times.append(corr.clip_time[j] * rate)
+    return Correspondence(corr.reference, tuple(ref_times), tuple(clip_times), corr.confidence, corr.warnings)
 
 
 def _synchronise(poses, fps, valid, settings, progress, kind) -> Correspondence:

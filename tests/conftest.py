@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared" / "mocap"  # the benchmarks' real motion capture (../shared/mocap)
 
 
 def worker_env(**extra: str) -> dict[str, str]:

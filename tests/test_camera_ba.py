@@ -2,20 +2,18 @@
 (core.relpose) and the camera bundle adjustment's escape from a bad start (core.camera_ba)."""
 
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
+from conftest import SHARED
 from core.camera_ba import FOCAL_RANGE, refine_cameras
 from core.cameras import Camera
 from core.geometry import intrinsics, look_at_camera, project
 from core.relpose import essential_cameras
 from core.sync import Correspondence, invert_time_map
 from core.tracks import Tracks2D
-
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "mocap"
 
 
 def _in_reference_frame(cams: list[Camera]) -> list[Camera]:

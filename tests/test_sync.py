@@ -8,11 +8,10 @@ import pytest
 import torch
 from scipy.spatial.transform import Rotation
 
-from conftest import ROOT, run_python
+from conftest import SHARED, run_python
 from core.sync import (SyncSettings, _sym3_eigvals, invert_time_map, local_dtw, normalise_poses,
                        procrustes_distance, synchronise)
 
-SHARED = ROOT.parent / "shared" / "mocap"
 needs_mocap = pytest.mark.skipif(not (SHARED / "cmu_01_jumps.npz").is_file(), reason="shared/mocap missing")
 
 

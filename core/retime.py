@@ -1,0 +1,127 @@
+"""Synchronisation again once cameras and motion exist: every clip's 2D keypoints against the
+reference clip's 3D motion projected through the clip's camera.
+
+The rounds after bundle adjustment used to synchronise the clips' BA poses with the pose
+affinity of :mod:`core.sync`. That distance is blind to where the body is and how it is turned,
+and the BA's low-rank coupling has already pulled each clip's poses towards the correspondence it
+was given, so the affinity mostly confirms it. Here the evidence is each clip's own 2D: for clip
+frame i and reference frame r, the Geman-McClure distance between the observed keypoints and the
+reference motion at r seen by the clip's camera. The alignment is the same monotonic local DTW;
+each match is then refined between reference frames by projecting the observation onto the
+segments to the neighbouring frames (closed form, robustly weighted).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from .cameras import sample
+from .fitting import FIT_KEYPOINTS
+from .init3d import _person_height
+from .sync import (Correspondence, both_ends, from_reference_rate, invert_time_map, local_dtw,
+                   reference_rate_grids)
+
+
+@dataclass(frozen=True)
+class RetimeSettings:
+    sigma: float = 0.1  # Geman-McClure scale, in units of the person's height in the image
+    step_penalty: float = 0.1  # as core.sync.SyncSettings.step_penalty
+    max_step: int = 6  # reference frames per clip frame (at the reference's frame rate)
+    min_conf: float = 0.1
+    chunk: int = 256  # clip frames per block of the score matrix (bounds memory)
+    device: str = "cpu"
+
+
+def reprojection_scores(uv: np.ndarray, have: np.ndarray, obs: np.ndarray, conf: np.ndarray,
+                        sigma_px: np.ndarray, settings: RetimeSettings = RetimeSettings()) -> np.ndarray:
+    """(N, N_ref) scores in [0, 1]: 1 - the confidence-weighted mean Geman-McClure distance between
+    the observed keypoints ``obs`` (N,K,2) and the projected reference motion ``uv`` (N_ref,K,2)
+    where ``have`` (N_ref,K), with scale ``sigma_px`` (N,) per clip frame; 0 where they share no
+    keypoint."""
+    dev = torch.device(settings.device)
+    u = torch.as_tensor(np.where(have[..., None], uv, 0.0), dtype=torch.float32, device=dev)
+    v = torch.as_tensor(have, dtype=torch.float32, device=dev)
+    out = []
+    for a in range(0, len(obs), settings.chunk):
+        o = torch.as_tensor(obs[a:a + settings.chunk], dtype=torch.float32, device=dev)
+        c = torch.as_tensor(conf[a:a + settings.chunk], dtype=torch.float32, device=dev)
+        s2 = torch.as_tensor(sigma_px[a:a + settings.chunk], dtype=torch.float32, device=dev).square()
+        e2 = (o[:, None] - u[None]).square().sum(-1)  # (n, N_ref, K)
+        gm = e2 / (e2 + s2[:, None, None])
+        w = c[:, None] * v[None]
+        total = w.sum(-1)
+        out.append(torch.where(total > 0, 1 - (gm * w).sum(-1) / total.clamp_min(1e-9), 0.0))
+    return torch.cat(out).cpu().double().numpy()
+
+
+def between_frames(uv: np.ndarray, have: np.ndarray, obs: np.ndarray, conf: np.ndarray, sigma_px: np.ndarray,
+                   matched: np.ndarray) -> np.ndarray:
+    """Fractional reference times of integer matches ``matched`` (N,) (-1: none -> NaN): each
+    observation projected onto the segments from the matched frame's projection to its
+    neighbours', weighted by confidence and the Geman-McClure weight of its residual there."""
+    out = np.full(len(matched), np.nan)
+    rows = np.where(matched >= 0)[0]
+    if not len(rows):
+        return out
+    r = matched[rows]
+    o, a = obs[rows], np.where(have[..., None], uv, 0.0)[r]
+    e2 = ((o - a) ** 2).sum(-1)
+    s2 = sigma_px[rows, None] ** 2
+    w = conf[rows] * have[r] * (s2 / (s2 + e2)) ** 2
+    best_t, best_cost = r.astype(float), (w * e2).sum(1)
+    for side in (-1, 1):
+        nb = np.clip(r + side, 0, len(uv) - 1)
+        nb = np.where(have[nb].any(1), nb, r)
+        d = np.where(have[nb][..., None], uv[nb] - a, 0.0)
+        num = (w * ((o - a) * d).sum(-1)).sum(1)
+        den = (w * (d * d).sum(-1)).sum(1)
+        s = np.where(nb == r, 0.0, np.clip(num / np.maximum(den, 1e-12), 0.0, 1.0))
+        cost = (w * ((o - a - s[:, None, None] * d) ** 2).sum(-1)).sum(1)
+        better = cost < best_cost
+        best_t = np.where(better, r + side * s, best_t)
+        best_cost = np.where(better, cost, best_cost)
+    out[rows] = best_t
+    return out
+
+
+def retime(tracks, keypoints_ref: np.ndarray, cameras, fps: list[float], reference: int,
+           settings: RetimeSettings = RetimeSettings(), have: np.ndarray | None = None) -> Correspondence:
+    """Correspondences of ``tracks`` (Tracks2D per clip) with the reference clip's world keypoints
+    ``keypoints_ref`` (N_ref,17,3) (where ``have`` (N_ref,17), default everywhere) seen through
+    ``cameras``. Clips at another frame rate are
+    resampled to the reference's first, as in :func:`core.sync.synchronise`. The confidences are
+    the mean scores along the alignment (1: the 2D lies on the projected motion)."""
+    m = len(tracks)
+    lengths = [t.frames for t in tracks]
+    grids = reference_rate_grids(lengths, fps, reference)
+    x = np.asarray(keypoints_ref, np.float64)
+    n_ref = len(x)
+    have = np.ones(x.shape[:2], bool) if have is None else np.asarray(have, bool)
+    keep = np.zeros(17, bool)
+    keep[list(FIT_KEYPOINTS)] = True
+    ref_times, clip_times, conf_out = [None] * m, [None] * m, np.ones(m)
+    ref_times[reference] = np.arange(n_ref, dtype=float)
+    clip_times[reference] = ref_times[reference].copy()
+    for j, (tr, cam, g) in enumerate(zip(tracks, cameras, grids)):
+        if j == reference:
+            continue
+        c = np.where((tr.confidence >= settings.min_conf) & keep, tr.confidence, 0.0).astype(np.float64)
+        obs = sample(tr.keypoints.astype(np.float64), g)
+        conf = sample(c, g) * both_ends(c > 0, g)
+        sigma_px = settings.sigma * _person_height(obs, conf)
+        pc = x @ cam.R.T + cam.t
+        uv = cam.focal * pc[..., :2] / np.maximum(pc[..., 2:3], 1e-3) + cam.centre
+        have_j = have & (pc[..., 2] > 1e-3)
+        score = reprojection_scores(uv, have_j, obs, conf, sigma_px, settings)
+        threshold = 0.5 * float(np.mean(score.max(1)))
+        score[conf.sum(1) <= 0] = threshold  # frames without the person: no evidence either way
+        matched, mean_score = local_dtw(score, threshold, settings.max_step, 1.0, settings.step_penalty)
+        rt = between_frames(uv, have_j, obs, conf, sigma_px, matched)
+        ok = np.isfinite(rt)
+        rt[ok] = np.maximum.accumulate(rt[ok])
+        ref_times[j], clip_times[j], conf_out[j] = rt, invert_time_map(rt, n_ref), mean_score
+    corr = Correspondence(reference, tuple(ref_times), tuple(clip_times), conf_out)
+    return from_reference_rate(corr, lengths, fps)
