@@ -88,18 +88,17 @@ def between_frames(uv: np.ndarray, have: np.ndarray, obs: np.ndarray, conf: np.n
 
 
 def retime(tracks, keypoints_ref: np.ndarray, cameras, fps: list[float], reference: int,
-           settings: RetimeSettings = RetimeSettings(), have: np.ndarray | None = None) -> Correspondence:
+           settings: RetimeSettings = RetimeSettings()) -> Correspondence:
     """Correspondences of ``tracks`` (Tracks2D per clip) with the reference clip's world keypoints
-    ``keypoints_ref`` (N_ref,17,3) (where ``have`` (N_ref,17), default everywhere) seen through
-    ``cameras``. Clips at another frame rate are
-    resampled to the reference's first, as in :func:`core.sync.synchronise`. The confidences are
-    the mean scores along the alignment (1: the 2D lies on the projected motion)."""
+    ``keypoints_ref`` (N_ref,17,3) seen through ``cameras`` (points behind a camera left out).
+    Clips at another frame rate are resampled to the reference's first, as in
+    :func:`core.sync.synchronise`. The confidences are the mean scores along the alignment (1: the
+    2D lies on the projected motion)."""
     m = len(tracks)
     lengths = [t.frames for t in tracks]
     grids = reference_rate_grids(lengths, fps, reference)
     x = np.asarray(keypoints_ref, np.float64)
     n_ref = len(x)
-    have = np.ones(x.shape[:2], bool) if have is None else np.asarray(have, bool)
     keep = np.zeros(17, bool)
     keep[list(FIT_KEYPOINTS)] = True
     ref_times, clip_times, conf_out = [None] * m, [None] * m, np.ones(m)
@@ -114,7 +113,7 @@ def retime(tracks, keypoints_ref: np.ndarray, cameras, fps: list[float], referen
         sigma_px = settings.sigma * _person_height(obs, conf)
         pc = x @ cam.R.T + cam.t
         uv = cam.focal * pc[..., :2] / np.maximum(pc[..., 2:3], 1e-3) + cam.centre
-        have_j = have & (pc[..., 2] > 1e-3)
+        have_j = pc[..., 2] > 1e-3
         score = reprojection_scores(uv, have_j, obs, conf, sigma_px, settings)
         threshold = 0.5 * float(np.mean(score.max(1)))
         score[conf.sum(1) <= 0] = threshold  # frames without the person: no evidence either way
