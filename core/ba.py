@@ -25,7 +25,7 @@ import torch
 
 from .cameras import Camera
 from .geometry import unwrap_rotvec
-from .fitting import FIT_KEYPOINTS, geman_mcclure, joint_limit_penalty, project, smoothness
+from .fitting import fit_confidence, geman_mcclure, joint_limit_penalty, project, smoothness
 from .init3d import _person_height
 from .kinematics import rodrigues
 
@@ -174,12 +174,7 @@ def bundle_adjust(tracks, corr, state: BAState, body, settings: BASettings = BAS
     T = lambda a: torch.as_tensor(np.asarray(a), dtype=dt, device=dev)  # noqa: E731
 
     kp = T(np.concatenate([t.keypoints for t in tracks]))
-    conf_np = np.concatenate([t.confidence for t in tracks]).astype(np.float64)
-    conf_np = np.where(conf_np >= settings.min_conf, conf_np, 0.0)
-    keep = np.zeros(17, bool)
-    keep[list(FIT_KEYPOINTS)] = True
-    conf_np[:, ~keep] = 0.0
-    conf = T(conf_np)
+    conf = T(fit_confidence(np.concatenate([t.confidence for t in tracks]), settings.min_conf))
     height = T(np.concatenate([_person_height(t.keypoints, np.where(t.confidence >= settings.min_conf,
                                                                       t.confidence, 0)) for t in tracks]))
     centre = T(np.stack([c.centre for c in state.cameras]))

@@ -5,12 +5,21 @@ Shapes: B bodies (clips x frames flattened), 17 COCO keypoints, 24 joints.
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 # COCO keypoints used for fitting: the nose and the 12 limb keypoints (eyes/ears are unreliable
 # on the open body's face and absent from most motion capture)
 FIT_KEYPOINTS = (0, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16)
 L_KNEE, R_KNEE, L_ELBOW, R_ELBOW = 4, 5, 18, 19
+
+
+def fit_confidence(confidence: np.ndarray, min_conf: float) -> np.ndarray:
+    """Keypoint confidences (...,17) as the fits weigh them (float64): 0 below ``min_conf`` and
+    outside :data:`FIT_KEYPOINTS`."""
+    keep = np.zeros(17, bool)
+    keep[list(FIT_KEYPOINTS)] = True
+    return np.where((confidence >= min_conf) & keep, confidence, 0.0).astype(np.float64)
 
 
 def geman_mcclure(residual: torch.Tensor, sigma: float) -> torch.Tensor:

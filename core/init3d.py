@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .fitting import FIT_KEYPOINTS, geman_mcclure, joint_limit_penalty, project, smoothness
+from .fitting import fit_confidence, geman_mcclure, joint_limit_penalty, project, smoothness
 from .tracks import Tracks2D
 
 L_SH, R_SH, L_HIP, R_HIP = 5, 6, 11, 12
@@ -93,11 +93,7 @@ def fit_monocular(tracks: list[Tracks2D], body, settings: InitSettings = InitSet
     sizes = [t.frames for t in tracks]
     seg = torch.as_tensor(np.repeat(np.arange(len(tracks)), sizes), device=dev)
     kp = np.concatenate([t.keypoints for t in tracks]).astype(np.float64)
-    conf = np.concatenate([t.confidence for t in tracks]).astype(np.float64)
-    conf = np.where(conf >= settings.min_conf, conf, 0.0)
-    keep = np.zeros(17, bool)
-    keep[list(FIT_KEYPOINTS)] = True
-    conf[:, ~keep] = 0.0
+    conf = fit_confidence(np.concatenate([t.confidence for t in tracks]), settings.min_conf)
     heights = np.concatenate([_person_height(t.keypoints, np.where(t.confidence >= settings.min_conf, t.confidence, 0))
                               for t in tracks])
     focal = np.concatenate([np.full(t.frames, settings.focal_scale * t.size[0]) for t in tracks])

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from .cameras import sample
-from .fitting import FIT_KEYPOINTS
+from .fitting import fit_confidence
 from .init3d import _person_height
 from .sync import (Correspondence, both_ends, from_reference_rate, invert_time_map, local_dtw,
                    reference_rate_grids)
@@ -99,15 +99,13 @@ def retime(tracks, keypoints_ref: np.ndarray, cameras, fps: list[float], referen
     grids = reference_rate_grids(lengths, fps, reference)
     x = np.asarray(keypoints_ref, np.float64)
     n_ref = len(x)
-    keep = np.zeros(17, bool)
-    keep[list(FIT_KEYPOINTS)] = True
     ref_times, clip_times, conf_out = [None] * m, [None] * m, np.ones(m)
     ref_times[reference] = np.arange(n_ref, dtype=float)
     clip_times[reference] = ref_times[reference].copy()
     for j, (tr, cam, g) in enumerate(zip(tracks, cameras, grids)):
         if j == reference:
             continue
-        c = np.where((tr.confidence >= settings.min_conf) & keep, tr.confidence, 0.0).astype(np.float64)
+        c = fit_confidence(tr.confidence, settings.min_conf)
         obs = sample(tr.keypoints.astype(np.float64), g)
         conf = sample(c, g) * both_ends(c > 0, g)
         sigma_px = settings.sigma * _person_height(obs, conf)
