@@ -3,7 +3,10 @@
 Unknowns per clip j: pose theta_ij (world), translation gamma_ij (world), shape beta_j; cameras
 (rotation, translation, log focal; the reference camera's pose is the world frame and stays fixed)
 only with ``optimise_cameras`` (off by default: ``core.camera_ba`` has fitted them beforehand, and
-letting the bodies and the cameras move together here drifted the focal lengths).
+letting the bodies and the cameras move together here drifted the focal lengths); with
+``fit_times``, each non-reference clip's times against the reference (an offset and a tilt on
+the synchroniser's fractional times: the interpolation of the shared motion is differentiable in
+time), returned as ``BAState.ref_time``.
 Objective, summed over all frames of all clips:
 
 * Geman-McClure reprojection of the COCO keypoints, weighted by confidence, residuals in units of
@@ -53,6 +56,13 @@ class BASettings:
     shared_first: float = 0.7  # fraction of the iterations run with the residuals frozen at zero: the
     # shared motion settles before each clip may depart from it
     optimise_cameras: bool = False  # see the module docstring
+    # each clip's times against the reference are refined with the motion: an offset and a tilt (the
+    # change at the ends of the clip's span), in frames, both learning at ``lr_times`` frames per step.
+    # Re-timing alone (core.retime) meets a motion already fitted to the old times, so each round moves
+    # the times only part of the way. The engine fits them in the rounds after the first (see
+    # core.engine.CaptureSettings.ba)
+    fit_times: bool = True
+    lr_times: float = 0.02
     min_conf: float = 0.1
     device: str = "cpu"
 
@@ -71,6 +81,7 @@ class BAState:
     reproj_px: tuple = ()
     shared_pose: np.ndarray | None = None  # (N_ref,24,3) the shared motion on the reference timeline
     shared_transl: np.ndarray | None = None  # (N_ref,3)
+    ref_time: tuple | None = None  # per clip (N_j,) the reference times the adjustment settled on
 
 
 def low_rank(x: torch.Tensor, mask: torch.Tensor, rank: int, fill_iters: int = 3) -> torch.Tensor:
@@ -162,7 +173,11 @@ def bundle_adjust(tracks, corr, state: BAState, body, settings: BASettings = BAS
     own body (shared motion + residual, its clip's shape), with the low-rank coupling. Poses are
     unwrapped first (:func:`core.geometry.unwrap_rotvec`): interpolating axis-angle vectors across
     the half-turn wrap gave root orientations off by up to 180 degrees at fractional times (the
-    protocol's turning jumps: MPJPE 43.0 -> 36.7 mm, PA-MPJPE 32.3 -> 28.7 mm once fixed)."""
+    protocol's turning jumps: MPJPE 43.0 -> 36.7 mm, PA-MPJPE 32.3 -> 28.7 mm once fixed).
+
+    ``settings.fit_times``: the clips' times move with the motion (see :class:`BASettings`); the
+    returned state's ``ref_time`` holds them (None without it). The low-rank coupling keeps
+    sampling the clips at the times it was given."""
     dev = torch.device(settings.device)
     dt = torch.float32
     m = len(tracks)
@@ -200,6 +215,20 @@ def bundle_adjust(tracks, corr, state: BAState, body, settings: BASettings = BAS
     on_ref = np.isfinite(rt_np)
     rt = T(np.nan_to_num(rt_np))
     on_ref_t = torch.as_tensor(on_ref, device=dev)
+    # the clips' times as fitted: rt + offset + tilt * (rt - middle) / half-span, per clip (frames)
+    mid, half = np.zeros(m), np.ones(m)
+    for j in range(m):
+        r = np.asarray(corr.ref_time[j], float)
+        r = r[np.isfinite(r)]
+        if len(r):
+            mid[j], half[j] = 0.5 * (r.min() + r.max()), max(1.0, 0.5 * (r.max() - r.min()))
+    rel = (rt - T(mid)[seg]) / T(half)[seg]
+    t_free = T([1.0 if (settings.fit_times and j != reference) else 0.0 for j in range(m)])
+    t_off = torch.zeros(m, dtype=dt, device=dev, requires_grad=True)
+    t_tilt = torch.zeros(m, dtype=dt, device=dev, requires_grad=True)
+
+    def now_times():
+        return rt + (t_free * t_off)[seg] + (t_free * t_tilt)[seg] * rel
     base_pose = T(base_pose0).requires_grad_(True)
     base_tr = T(base_tr0).requires_grad_(True)
     with torch.no_grad():
@@ -241,7 +270,6 @@ def bundle_adjust(tracks, corr, state: BAState, body, settings: BASettings = BAS
     on_np, off_np = np.where(on_ref)[0], np.where(~on_ref)[0]
     on_idx, off_idx = torch.as_tensor(on_np, device=dev), torch.as_tensor(off_np, device=dev)
     back = torch.as_tensor(np.argsort(np.concatenate([on_np, off_np])), device=dev)  # back to clip order
-    rt_on = rt[on_idx]
     i0 = np.floor(np.clip(rt_np[on_ref], 0, n_ref - 1)).astype(int)
     w1 = np.clip(rt_np[on_ref], 0, n_ref - 1) - i0
     carried_np = np.bincount(i0, 1 - w1, n_ref) + np.bincount(np.minimum(i0 + 1, n_ref - 1), w1, n_ref)
@@ -250,8 +278,9 @@ def bundle_adjust(tracks, corr, state: BAState, body, settings: BASettings = BAS
     def compose(frozen):
         rp = torch.where(frozen[:, None, None], torch.zeros_like(res_pose), res_pose)
         rtr = torch.where(frozen[:, None], torch.zeros_like(res_tr), res_tr)
-        pose = torch.where(on_ref_t[:, None, None], _interp_rows(base_pose, rt) + rp, rp)
-        transl = torch.where(on_ref_t[:, None], _interp_rows(base_tr, rt) + rtr, rtr)
+        now = now_times()
+        pose = torch.where(on_ref_t[:, None, None], _interp_rows(base_pose, now) + rp, rp)
+        transl = torch.where(on_ref_t[:, None], _interp_rows(base_tr, now) + rtr, rtr)
         return pose, transl, rp, rtr
 
     def sampled(pose, transl):  # the clips' poses and translations at the coupled reference frames
@@ -270,7 +299,7 @@ def bundle_adjust(tracks, corr, state: BAState, body, settings: BASettings = BAS
         if shared_only:
             base = body(base_pose, betas[reference], base_tr)
             own = body(rp[off_idx], betas[seg[off_idx]], rtr[off_idx])
-            keypoints = torch.cat([_interp_rows(base.keypoints, rt_on), own.keypoints]).index_select(0, back)
+            keypoints = torch.cat([_interp_rows(base.keypoints, now_times()[on_idx]), own.keypoints]).index_select(0, back)
             loss = priors(base_pose, carried) + priors(rp[off_idx])
         else:
             pose, transl, rp, rtr = compose(torch.zeros_like(on_ref_t))
@@ -309,7 +338,10 @@ def bundle_adjust(tracks, corr, state: BAState, body, settings: BASettings = BAS
     # the Geman-McClure scale annealed from sigma_start to sigma over the first half; the residuals
     # frozen for the first ``shared_first`` of the steps (always for the single-model ablation),
     # then free with the low-rank coupling on, its targets refreshed every ``z_every`` steps
-    opt = torch.optim.Adam(params, lr=settings.lr)
+    groups = [{"params": params}]
+    if settings.fit_times:
+        groups.append({"params": [t_off, t_tilt], "lr": settings.lr_times})
+    opt = torch.optim.Adam(groups, lr=settings.lr)
     warm = settings.iterations if single_model else int(settings.shared_first * settings.iterations)
     z = None
     for it in range(settings.iterations):
@@ -332,7 +364,14 @@ def bundle_adjust(tracks, corr, state: BAState, body, settings: BASettings = BAS
     with torch.no_grad():
         pose, transl, _, _ = compose(on_ref_t if single_model else torch.zeros_like(on_ref_t))
     out = _state(pose, transl, betas, cam_rv, cam_t, log_f, state, body, seg, offs, kp, conf)
-    return replace(out, shared_pose=base_pose.detach().cpu().numpy(), shared_transl=base_tr.detach().cpu().numpy())
+    fitted = None
+    if settings.fit_times:
+        with torch.no_grad():
+            now = np.where(on_ref, now_times().clamp(0, n_ref - 1).cpu().numpy().astype(np.float64), np.nan)
+        fitted = tuple(np.asarray(corr.ref_time[j], float) if j == reference else now[offs[j]:offs[j + 1]]
+                       for j in range(m))
+    return replace(out, shared_pose=base_pose.detach().cpu().numpy(), shared_transl=base_tr.detach().cpu().numpy(),
+                   ref_time=fitted)
 
 
 def _rotvec(R: np.ndarray) -> np.ndarray:

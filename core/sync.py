@@ -20,7 +20,7 @@ The result maps every frame of every clip to a fractional reference time and bac
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import torch
@@ -66,6 +66,14 @@ class Correspondence:
         diffs = [np.nanmean(np.abs(a - b)) for a, b in zip(self.ref_time, other.ref_time)
                  if np.isfinite(a - b).any()]
         return float(np.mean(diffs)) if diffs else float("inf")
+
+    def with_ref_time(self, ref_time) -> "Correspondence":
+        """The same correspondence with new reference times per clip (the reference clip's kept)
+        and the clip times that invert them."""
+        n_ref = len(self.clip_time[self.reference])
+        rts = tuple(self.ref_time[j] if j == self.reference else np.asarray(r, float) for j, r in enumerate(ref_time))
+        cts = tuple(self.clip_time[j] if j == self.reference else invert_time_map(r, n_ref) for j, r in enumerate(rts))
+        return replace(self, ref_time=rts, clip_time=cts)
 
 
 # ---- affinity -------------------------------------------------------------------------------------
