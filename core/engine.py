@@ -1,5 +1,5 @@
-"""The capture engine from 2D tracks: monocular initialisation -> synchronisation (2D poses) ->
-camera registration -> (SMPL-BA <-> synchronisation by reprojection, core.retime) x K. The BA
+"""The capture engine from 2D tracks: monocular initialisation -> synchronisation (2D poses,
+then checked and refined by two-view epipolar geometry, core.epipolar) -> camera registration -> (SMPL-BA <-> synchronisation by reprojection, core.retime) x K. The BA
 also moves each clip's times as a whole (offset and tilt) with the motion; the re-timing then
 places every frame again.
 
@@ -18,6 +18,7 @@ import numpy as np
 from .ba import BASettings, BAState, body_frame, bundle_adjust, initial_state, rotate_world
 from .camera_ba import refine_cameras, to_body_scale
 from .cameras import Camera, register_cameras
+from .epipolar import EpipolarSettings, refine_correspondence
 from .errors import UserError
 from .init3d import InitSettings, fit_monocular
 from .retime import RetimeSettings, retime
@@ -43,6 +44,8 @@ class CaptureSettings:
     init_single: InitSettings = field(default_factory=InitSettings)
     # the first synchronisation, from the 2D keypoints (the monocular 3D carries too little)
     sync_2d: SyncSettings = field(default_factory=lambda: SyncSettings(tau_scale=2.5, step_penalty=0.3, rounds=4))
+    # ... then checked and refined by two-view epipolar geometry (core.epipolar; None: off)
+    epipolar: EpipolarSettings | None = field(default_factory=EpipolarSettings)
     # the first BA holds the 2D synchronisation's times; the later rounds also fit each clip's offset
     # and tilt (BASettings.fit_times). Seed 0, PA-MPJPE / sync error before -> after: cmu_01_jumps
     # 27.3 / 0.112% -> 27.3 / 0.110%; DeepMimic walk 25.1 / 1.94 -> 24.4 / 1.77, run 34.3 / 1.69 ->
@@ -120,6 +123,11 @@ def capture_from_tracks(tracks, body, settings: CaptureSettings = CaptureSetting
             warnings.simplefilter("always")
             corr = synchronise(feats, fps, valid, replace(settings.sync_2d, reference=ref, device=dev), kind="2d")
         notes += [str(w.message) for w in caught]
+        if settings.epipolar is not None:
+            refined = refine_correspondence(tracks, corr, fps, settings.epipolar)
+            dropped = set(corr.warnings) - set(refined.warnings)
+            notes = [n for n in notes if n not in dropped] + [w for w in refined.warnings if w not in corr.warnings]
+            corr = refined
     else:
         corr = oracle[1]
     first = corr
