@@ -7,14 +7,18 @@ correspondences, and the number a single F explains (USAC, OpenCV) measures how 
 is, without any 3D and whatever the viewpoints.
 
 * :func:`align`: from a time map, F from its pairs, then every (clip frame, reference frame) pair
-  scored by its keypoints' Sampson distances under F (Geman-McClure, confidence-weighted), the
-  monotonic local DTW of :mod:`core.sync` on those scores, and F again from the new pairs; a few
-  rounds.
-* :func:`search`: when the given map is inconsistent, straight time maps (clip speeds around the
-  reference's, every offset) are tried instead, each scored by the number of pairs one F explains;
-  the best is the start of :func:`align`.
+  near the map scored by its keypoints' Sampson distances under F (Geman-McClure,
+  confidence-weighted), the monotonic local DTW of :mod:`core.sync` on those scores, sub-frame
+  times in closed form (:func:`between_frames`), and F again from the new pairs; a few rounds.
+* :func:`search`: when even the refined map fits few of its pairs, straight time maps (clip
+  speeds around the reference's, every offset) are tried instead, each scored by the number of
+  pairs one F explains; the best is another start for :func:`align`.
 * :func:`refine_correspondence`: both for each clip of a correspondence; the map explaining more
-  pairs wins.
+  pairs wins, and a clip keeps its times when no map explains enough of them (another action).
+
+Panning cameras are fine once their keypoints are warped to one frame (core.stabilise): the
+camera centre stays put. A camera that travels has no single F: there the maps fit few pairs, and
+a clip keeps its times unless one fits ``EpipolarSettings.adopt`` of them.
 
 Why: the 2D pose match (:mod:`core.sync`) compares the body's shape in two images, and from
 opposite viewpoints a back-and-forth motion can look more alike at the wrong times than at the
