@@ -66,18 +66,21 @@ def test_epipolar_refinement_at_another_frame_rate():
 
 
 @needs_mocap
-def test_epipolar_check_leaves_a_different_action_alone():
-    """A clip of another action (DeepMimic punch) against the jumps: no time map fits one
-    epipolar geometry well enough (``EpipolarSettings.adopt``), so its times, confidence and
-    warning stay as given."""
+@pytest.mark.parametrize("action", ["deepmimic_punch", "deepmimic_walk"])
+def test_epipolar_check_leaves_a_different_action_alone(action):
+    """A clip of another action against the jumps, its times given 100 frames in: the best map
+    the search finds fits 44% (punch) and 59% (walk) of its pairs, only 0.02-0.05 above what maps
+    at wrong times reach, so the clip is not moved (at most ``EpipolarSettings.moved`` frames by
+    the local refinement) and keeps its confidence and warning."""
+    from core.epipolar import EpipolarSettings
+
     views, n_ref = _problem("cmu_01_jumps", 0, [0])
-    other, _ = _problem("deepmimic_punch", 0, [1])
+    other, _ = _problem(action, 0, [1])
     n = other[0].tracks.frames
     given = np.arange(n) + 100.0
     corr = replace(_corr([np.arange(n_ref), given], n_ref), confidence=np.array([1.0, 0.2]),
                    warnings=("clip 1: its motion matches the reference clip poorly",))
     out = refine_correspondence([views[0].tracks, other[0].tracks], corr, [30.0, 30.0])
-    np.testing.assert_array_equal(out.ref_time[1], given)
+    assert np.nanmedian(np.abs(out.ref_time[1] - given)) <= EpipolarSettings().moved
     assert out.confidence[1] == 0.2
     assert out.warnings == corr.warnings
-
