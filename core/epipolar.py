@@ -55,7 +55,7 @@ class EpipolarSettings:
     # action 0.02-0.05 (DeepMimic punch and walk against the jumps); on short clips a fraction alone
     # does not tell them apart (the walk against the jumps reaches 0.59)
     margin: float = 0.15
-    slopes: tuple = (0.9, 1.0, 1.1)  # search: clip frames per reference frame (after frame rates)
+    slopes: tuple = (0.9, 1.0, 1.1)  # search: reference frames per clip frame (after frame rates)
     search_frames: int = 100  # search: clip frames sampled per candidate map
     search_offsets: int = 60  # search: offsets tried per slope
     max_step: int = 6  # as core.sync.SyncSettings.max_step
