@@ -38,7 +38,7 @@ import torch
 from .cameras import sample
 from .fitting import fit_confidence
 from .init3d import _person_height
-from .sync import (Correspondence, both_ends, from_reference_rate, invert_time_map, local_dtw,
+from .sync import (Correspondence, align_scores, both_ends, from_reference_rate, invert_time_map, monotone,
                    reference_rate_grids)
 
 
@@ -195,12 +195,8 @@ def align(obs, conf, ref_obs, ref_conf, rt, threshold_px: float, settings: Epipo
         if fit.F is None:
             break
         score = epipolar_scores(fit.F, obs, conf, ref_obs, ref_conf, threshold_px, settings, rt)
-        threshold = 0.5 * float(np.mean(score.max(1)))
-        score[conf.sum(1) <= 0] = threshold  # frames without the person: no evidence either way
-        matched, _ = local_dtw(score, threshold, settings.max_step, 1.0, settings.step_penalty)
-        new = between_frames(fit.F, obs, conf, ref_obs, ref_conf, matched, threshold_px)
-        ok = np.isfinite(new)
-        new[ok] = np.maximum.accumulate(new[ok])
+        matched, _ = align_scores(score, settings.max_step, 1.0, settings.step_penalty, conf.sum(1) <= 0)
+        new = monotone(between_frames(fit.F, obs, conf, ref_obs, ref_conf, matched, threshold_px))
         new_fit = fundamental(obs, conf, ref_obs, ref_conf, new, threshold_px, settings)
         if new_fit.inliers <= fit.inliers:
             break

@@ -21,7 +21,7 @@ import torch
 from .cameras import sample
 from .fitting import fit_confidence
 from .init3d import _person_height
-from .sync import (Correspondence, both_ends, from_reference_rate, invert_time_map, local_dtw,
+from .sync import (Correspondence, align_scores, both_ends, from_reference_rate, invert_time_map, monotone,
                    reference_rate_grids)
 
 
@@ -113,12 +113,8 @@ def retime(tracks, keypoints_ref: np.ndarray, cameras, fps: list[float], referen
         uv = cam.focal * pc[..., :2] / np.maximum(pc[..., 2:3], 1e-3) + cam.centre
         have_j = pc[..., 2] > 1e-3
         score = reprojection_scores(uv, have_j, obs, conf, sigma_px, settings)
-        threshold = 0.5 * float(np.mean(score.max(1)))
-        score[conf.sum(1) <= 0] = threshold  # frames without the person: no evidence either way
-        matched, mean_score = local_dtw(score, threshold, settings.max_step, 1.0, settings.step_penalty)
-        rt = between_frames(uv, have_j, obs, conf, sigma_px, matched)
-        ok = np.isfinite(rt)
-        rt[ok] = np.maximum.accumulate(rt[ok])
+        matched, mean_score = align_scores(score, settings.max_step, 1.0, settings.step_penalty, conf.sum(1) <= 0)
+        rt = monotone(between_frames(uv, have_j, obs, conf, sigma_px, matched))
         ref_times[j], clip_times[j], conf_out[j] = rt, invert_time_map(rt, n_ref), mean_score
     corr = Correspondence(reference, tuple(ref_times), tuple(clip_times), conf_out)
     return from_reference_rate(corr, lengths, fps)

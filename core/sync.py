@@ -239,6 +239,24 @@ def local_dtw(score: np.ndarray, threshold: float, max_step: int, nominal: float
     return ref, float(score[rows, ref[rows]].mean())
 
 
+def align_scores(score: np.ndarray, max_step: int, nominal: float = 1.0, step_penalty: float = 0.0,
+                 empty: np.ndarray | None = None) -> tuple[np.ndarray, float]:
+    """:func:`local_dtw` on ``score`` (N, N_ref) with the threshold at half the mean best score per
+    clip frame; rows ``empty`` (N,) (no person) score the threshold everywhere: no evidence either
+    way."""
+    threshold = 0.5 * float(np.mean(score.max(1)))
+    if empty is not None:
+        score = np.where(empty[:, None], threshold, score)
+    return local_dtw(score, threshold, max_step, nominal, step_penalty)
+
+
+def monotone(rt: np.ndarray) -> np.ndarray:
+    """``rt`` (N,) with its finite times made non-decreasing (in place, returned)."""
+    ok = np.isfinite(rt)
+    rt[ok] = np.maximum.accumulate(rt[ok])
+    return rt
+
+
 def subframe(score: np.ndarray, ref: np.ndarray) -> np.ndarray:
     """Refine integer matches to fractional reference frames by a parabola through the score."""
     out = ref.astype(float)
@@ -364,12 +382,9 @@ def _synchronise(poses, fps, valid, settings, progress, kind) -> Correspondence:
         out = {}
         for j, sc in scores.items():
             s_np = sc.cpu().double().numpy()
-            matched, mean_score = local_dtw(s_np, 0.5 * float(np.mean(s_np.max(1))), steps[j], fps[ref] / fps[j],
-                                            settings.step_penalty)
-            rt = subframe(s_np, matched)
-            ok = np.isfinite(rt)
-            rt[ok] = np.maximum.accumulate(rt[ok])
-            out[j] = (rt, invert_time_map(rt, n_ref), mean_score, ok.mean())
+            matched, mean_score = align_scores(s_np, steps[j], fps[ref] / fps[j], settings.step_penalty)
+            rt = monotone(subframe(s_np, matched))
+            out[j] = (rt, invert_time_map(rt, n_ref), mean_score, np.isfinite(rt).mean())
         return out
 
     if settings.cycle == "svt" and m >= 3:
