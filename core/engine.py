@@ -151,6 +151,10 @@ def capture_from_tracks(tracks, body, settings: CaptureSettings = CaptureSetting
             notes.append(f"camera registration looks wrong for {names} (focal length at the edge of the "
                          f"plausible range): the motion may be too ambiguous for these views; check the "
                          f"cameras in Blender, or capture from fewer clips")
+        if info.get("mirrored") is not None:
+            notes.append(f"the recovered cameras see a mirror image of the performer ({info['mirrored']:.0%} of "
+                         f"the bent knees bend backwards): the views may be too few or too alike to place them; "
+                         f"check the cameras in Blender, or add a clip from another side")
     if cams is not None:
         # the world scaled to the body, the oracle's true cameras too: no uncalibrated capture can
         # know the scale, and in true metres the body's shape prior must stretch to the performer's
