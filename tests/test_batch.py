@@ -1,10 +1,11 @@
 """Batch capture over a folder (bpy-free job, real worker subprocesses)."""
 
 import numpy as np
+import pytest
 
 from bench.mocap import load_mocap
 from bench.protocol import make_problem
-from conftest import ROOT
+from conftest import SHARED
 from core.result import CaptureResult
 from imocap_blender.batch import BatchJob, find_captures
 
@@ -19,9 +20,10 @@ def test_find_captures(tmp_path):
     assert [len(c) for _, c in caps] == [2, 1]
 
 
+@pytest.mark.skipif(not (SHARED / "deepmimic_jump.npz").is_file(), reason="shared/mocap missing")
 def test_a_failing_capture_does_not_stop_the_others(tmp_path):
     # capture "good" from 2D tracks (the worker's --tracks path keeps the test fast), "bad" fails
-    prob = make_problem(load_mocap(ROOT.parent / "shared" / "mocap" / "deepmimic_jump.npz"), 2, 0)
+    prob = make_problem(load_mocap(SHARED / "deepmimic_jump.npz"), 2, 0)
     good = tmp_path / "good"
     for j, v in enumerate(prob.views):
         v.tracks.save(good / f"view{j}.mp4")  # named like clips: the batch looks for video names
