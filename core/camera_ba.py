@@ -31,6 +31,7 @@ from .triangulate import triangulate
 FOCAL_RANGE = (0.3, 6.0)  # x the image's larger side: ~118 to ~5 degrees of horizontal field of view
 LIMB_PAIRS = ((5, 7), (7, 9), (6, 8), (8, 10), (11, 13), (13, 15), (12, 14), (14, 16))
 LIMB_SIDE = np.array([0, 1, 0, 1, 2, 3, 2, 3])  # one length per bone for both sides
+MIN_KNEES = 10  # bent knees below which the mirror check (core.mirror) says nothing
 
 
 def _rodrigues(rv: np.ndarray) -> np.ndarray:
@@ -76,19 +77,18 @@ def refine_cameras(tracks, corr, cameras: list[Camera], max_points: int = 1000, 
         return list(cameras), {}
     tried = {name: coarse.solve(cams, coarse_nfev) for name, cams in starts.items()} if coarse.n_p >= 20 else {}
     best = min(tried, key=lambda name: tried[name][1]["cost"]) if tried else "registration"
-    start, kept, swapped = (starts[best], tried[best], []) if tried else (cameras, None, [])
+    kept, swapped, mirrored = tried.get(best), [], None
     if len(tried) == 2:
-        start, kept, swapped = _swap_starts(coarse, starts, tried, best, coarse_nfev, swap_deg)
-    mirrored = None
+        kept, swapped = _swap_starts(coarse, starts, tried, best, coarse_nfev, swap_deg)
     if kept:
         kept, mirrored = _unmirror(tracks, corr, coarse, kept, coarse_nfev, mirror_limit)
-    out, info = fine.solve(kept[0] if kept else start, max_nfev)
+    out, info = fine.solve(kept[0] if kept else cameras, max_nfev)
     info["start"] = best + "".join(f", clip {j} from the {other}" for j, other in swapped)
     if mirrored is not None:
         info["start"] += f", mirrored ({mirrored[0]:.0%} of bent knees backwards, then {mirrored[1]:.0%})"
     info["coarse_cost"] = {name: r[1]["cost"] for name, r in tried.items()}
     frac, n = mirrored_fraction(*triangulate(tracks, corr, out))
-    info["mirrored"] = frac if n >= 10 and frac > mirror_limit else None
+    info["mirrored"] = frac if n >= MIN_KNEES and frac > mirror_limit else None
     return out, info
 
 
@@ -117,10 +117,10 @@ def _swap_starts(coarse, starts: dict, tried: dict, best: str, nfev: int, swap_d
         if result[1]["cost"] < kept[1]["cost"]:
             current, kept = trial, result
             swapped.append((j, other))
-    return current, kept, swapped
+    return kept, swapped
 
 
-def _unmirror(tracks, corr, coarse, kept: tuple, nfev: int, limit: float, min_knees: int = 10):
+def _unmirror(tracks, corr, coarse, kept: tuple, nfev: int, limit: float):
     """``kept`` (cameras, figures), or, where its structure is mirrored (over ``limit`` of the bent
     knees backwards), the cheapest coarse solution among those from its mirror image and from each
     clip's camera carried half a turn about the performer (:mod:`core.mirror`) whose structure is
@@ -130,15 +130,15 @@ def _unmirror(tracks, corr, coarse, kept: tuple, nfev: int, limit: float, min_kn
     long) costs 15,416 over 168 points, the adjustment from the true cameras 23,168 over 336."""
     points, seen = triangulate(tracks, corr, kept[0])
     frac, n = mirrored_fraction(points, seen)
-    if n < min_knees or not frac > limit:
+    if n < MIN_KNEES or not frac > limit:
         return kept, None
     starts = [mirror_cameras(corr, kept[0], points, seen)]
-    starts += [turned_cameras(corr, kept[0], points, seen, j) for j in range(len(tracks)) if j != corr.reference]
+    starts += [turned_cameras(kept[0], points, seen, j) for j in range(len(tracks)) if j != corr.reference]
     best = None
     for start in starts:
         trial = coarse.solve(start, nfev)
         f, n2 = mirrored_fraction(*triangulate(tracks, corr, trial[0]))
-        if n2 >= min_knees and f < 1 - limit and (best is None or trial[1]["cost"] < best[0][1]["cost"]):
+        if n2 >= MIN_KNEES and f < 1 - limit and (best is None or trial[1]["cost"] < best[0][1]["cost"]):
             best = (trial, f)
     if best is None:
         return kept, None

@@ -19,14 +19,22 @@ import numpy as np
 LEGS = ((11, 13, 15), (12, 14, 16))  # COCO hip, knee, ankle: left, right
 
 
+def _spine(points: np.ndarray) -> np.ndarray:
+    """(N,3) mid-hips to mid-shoulders of ``points`` (N,17,3)."""
+    return 0.5 * (points[:, 5] + points[:, 6]) - 0.5 * (points[:, 11] + points[:, 12])
+
+
+def _turned_about(cam, rot: np.ndarray, centre: np.ndarray):
+    """``cam`` with rotation ``rot``, moved so that ``centre`` keeps its place in the camera."""
+    return replace(cam, R=rot, t=cam.R @ centre + cam.t - rot @ centre)
+
+
 def mirrored_fraction(points: np.ndarray, seen: np.ndarray, min_bend: float = 0.05) -> tuple[float, int]:
     """Of the bent knees (off the hip-ankle line by over ``min_bend`` of the leg's length) in
     ``points`` (N,17,3) where ``seen`` (N,17), the fraction bending backwards, and how many there
     were (NaN, 0 without any). Forwards is (left hip - right hip) x (mid-shoulders - mid-hips): it
     needs no up direction of the world, and a mirror image flips it."""
-    left, right = points[:, 11], points[:, 12]
-    up = 0.5 * (points[:, 5] + points[:, 6]) - 0.5 * (left + right)
-    forward = np.cross(left - right, up)
+    forward = np.cross(points[:, 11] - points[:, 12], _spine(points))
     torso = seen[:, [5, 6, 11, 12]].all(1)
     votes = []
     for hip, knee, ankle in LEGS:
@@ -56,23 +64,20 @@ def mirror_cameras(corr, cameras, points: np.ndarray, seen: np.ndarray) -> list:
     for j, cam in enumerate(cameras):
         if j == ref:
             continue
-        rot = flip @ cam.R @ world
-        out[j] = replace(cam, R=rot, t=cam.R @ centre + cam.t - rot @ centre)
+        out[j] = _turned_about(cam, flip @ cam.R @ world, centre)
     return out
 
 
-def turned_cameras(corr, cameras, points: np.ndarray, seen: np.ndarray, clip: int) -> list:
+def turned_cameras(cameras, points: np.ndarray, seen: np.ndarray, clip: int) -> list:
     """``cameras`` with clip ``clip``'s camera carried half a turn about the performer's vertical
     (mid-hips to mid-shoulders, averaged) through the structure's centre: the same view from the
     other side, where a front/back confusion of the body put it."""
     from scipy.spatial.transform import Rotation
 
     both = seen[:, [5, 6, 11, 12]].all(1)
-    up = (0.5 * (points[both, 5] + points[both, 6]) - 0.5 * (points[both, 11] + points[both, 12])).mean(0)
+    up = _spine(points[both]).mean(0)
     turn = Rotation.from_rotvec(np.pi * up / max(np.linalg.norm(up), 1e-9)).as_matrix()
-    centre = points[seen].mean(0)
-    cam = cameras[clip]
-    rot = cam.R @ turn.T  # the world turned by ``turn`` about ``centre`` as this camera sees it
     out = list(cameras)
-    out[clip] = replace(cam, R=rot, t=cam.R @ centre + cam.t - rot @ centre)
+    # the world turned by ``turn`` about the structure's centre, as this camera sees it
+    out[clip] = _turned_about(cameras[clip], cameras[clip].R @ turn.T, points[seen].mean(0))
     return out

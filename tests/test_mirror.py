@@ -69,7 +69,7 @@ def test_mirror_and_half_turn_cameras(kick_two_views):
     prob, tracks, truth, cams = kick_two_views
     pts, seen = triangulate(tracks, truth, cams)
     assert mirrored_fraction(pts, seen)[0] < 0.2
-    turned = turned_cameras(truth, cams, pts, seen, 1)
+    turned = turned_cameras(cams, pts, seen, 1)
     assert camera_errors(turned, prob)["camera_deg"][1] == pytest.approx(180.0, abs=0.5)
     assert mirrored_fraction(*triangulate(tracks, truth, turned))[0] > 0.5
     once = mirror_cameras(truth, cams, pts, seen)
@@ -91,7 +91,7 @@ def test_camera_adjustment_reports_a_mirror_image_it_keeps(kick_two_views, monke
     out, info = camera_ba.refine_cameras(tracks, truth, cams, alternatives=False)
     assert info["mirrored"] is None and "mirrored" not in info["start"]
     assert mirrored_fraction(*triangulate(tracks, truth, out))[0] < 0.4
-    turned = turned_cameras(truth, cams, *triangulate(tracks, truth, cams), 1)
+    turned = turned_cameras(cams, *triangulate(tracks, truth, cams), 1)
     monkeypatch.setattr(camera_ba, "_unmirror", lambda tracks, corr, coarse, kept, *a: (kept, None))
     out, info = camera_ba.refine_cameras(tracks, truth, turned, alternatives=False)
     assert info["mirrored"] > 0.6
