@@ -50,6 +50,12 @@ _SMPL_COCO_JOINTS = {"left_shoulder": 16, "right_shoulder": 17, "left_elbow": 18
                      "left_wrist": 20, "right_wrist": 21, "left_hip": 1, "right_hip": 2,
                      "left_knee": 4, "right_knee": 5, "left_ankle": 7, "right_ankle": 8}
 NUM_BETAS = 10
+# the joint whose bone ends at each COCO keypoint: a keypoint's offset (BodyModel.forward) turns with it
+KEYPOINT_BONE = {"nose": "head", "left_eye": "head", "right_eye": "head", "left_ear": "head", "right_ear": "head",
+                 "left_shoulder": "left_collar", "right_shoulder": "right_collar", "left_elbow": "left_shoulder",
+                 "right_elbow": "right_shoulder", "left_wrist": "left_elbow", "right_wrist": "right_elbow",
+                 "left_hip": "pelvis", "right_hip": "pelvis", "left_knee": "left_hip", "right_knee": "right_hip",
+                 "left_ankle": "left_knee", "right_ankle": "right_knee"}
 
 
 class BodyModelError(UserError, ValueError):
@@ -223,6 +229,8 @@ class BodyModel(torch.nn.Module):
         self.register_buffer("pair_adirs", torch.tensor(np.einsum("pv,vis->pis", cw[pk, pj], sd), dtype=dtype),
                              persistent=False)
         self.register_buffer("pair_b", torch.tensor(kp_b[pk, pj], dtype=dtype), persistent=False)
+        anchors = [JOINT_NAMES.index(KEYPOINT_BONE[k]) for k in COCO_NAMES]
+        self.register_buffer("kp_anchor", torch.tensor(anchors, dtype=torch.long), persistent=False)
         self.tree = Tree(SMPL_PARENTS)
         self.register_buffer("j_template", torch.tensor(jr @ v, dtype=dtype), persistent=False)
         self.register_buffer("j_dirs", torch.tensor(np.einsum("jv,vis->jis", jr, sd), dtype=dtype), persistent=False)
@@ -246,10 +254,15 @@ class BodyModel(torch.nn.Module):
         return pose, betas, transl
 
     def forward(self, pose: torch.Tensor, betas: torch.Tensor, transl: torch.Tensor | None = None,
-                vertices: bool = False) -> BodyOutput:
-        """pose (B,24,3) or (B,72) axis-angle, betas (B,S) or (S,), transl (B,3) or None."""
+                vertices: bool = False, offsets: torch.Tensor | None = None) -> BodyOutput:
+        """pose (B,24,3) or (B,72) axis-angle, betas (B,S) or (S,), transl (B,3) or None.
+        ``offsets`` (17,3): each COCO keypoint moved by this vector in the frame of the bone that
+        ends at it (``KEYPOINT_BONE``; the model frame at rest), fast path only (a detector's keypoints sit where no regressor
+        of the body puts them: core.ba fits these)."""
         pose, betas, transl = self._batch(pose, betas, transl)
         b = pose.shape[0]
+        if vertices and offsets is not None:
+            raise ValueError("keypoint offsets are applied on the fast path only (vertices=False)")
         if vertices:
             out = self.layer(betas=betas, global_orient=pose[:, 0], body_pose=pose[:, 1:].reshape(b, -1),
                              transl=transl)
@@ -265,6 +278,8 @@ class BodyModel(torch.nn.Module):
         a = a - pb * joints_rest.index_select(-2, pj)
         moved = matvec_planes(world_r.index_select(-2, pj), a) + pb * posed.index_select(-2, pj)
         kp = torch.einsum("kp,ipb->bki", self.pair_sum, moved)
+        if offsets is not None:
+            kp = kp + matvec_planes(world_r.index_select(-2, self.kp_anchor), offsets.T[:, :, None]).permute(2, 1, 0)
         posed_joints = posed.permute(2, 1, 0)
         return BodyOutput(posed_joints + transl[:, None], kp + transl[:, None])
 

@@ -169,3 +169,30 @@ def test_smpl_pkl_with_chumpy_objects_loads_without_chumpy(tmp_path, body):
         rest = model(torch.zeros(1, 24, 3), torch.zeros(10))
     torch.testing.assert_close(rest.keypoints[:, 15], rest.joints[:, 7], atol=1e-5, rtol=0)
     assert (a.keypoints[:, 15] - a.joints[:, 7]).norm(dim=-1).max() < 0.01
+
+
+def test_keypoint_offsets_turn_with_the_bone_that_ends_at_the_keypoint(body):
+    """An offset moves its keypoint alone, by the offset turned as the bone ending there is turned:
+    at rest exactly the offset; with the left elbow bent a quarter turn, the left wrist's offset
+    (the forearm's frame) turns with the forearm and the left elbow's (the upper arm's) does not."""
+    from scipy.spatial.transform import Rotation
+
+    k_elbow, k_wrist = COCO_NAMES.index("left_elbow"), COCO_NAMES.index("left_wrist")
+    off = torch.zeros(17, 3)
+    off[k_elbow] = torch.tensor([0.0, 0.02, 0.0])
+    off[k_wrist] = torch.tensor([0.03, 0.0, 0.01])
+    betas = torch.zeros(10)
+    for turn in (0.0, np.pi / 2):
+        pose = torch.zeros(1, 24, 3)
+        pose[0, L_ELBOW, 1] = turn
+        with torch.no_grad():
+            plain = body(pose, betas).keypoints[0].numpy()
+            moved = body(pose, betas, offsets=off).keypoints[0].numpy()
+        shift = moved - plain
+        wrist_turn = Rotation.from_rotvec([0.0, turn, 0.0]).as_matrix()
+        np.testing.assert_allclose(shift[k_wrist], wrist_turn @ off[k_wrist].numpy(), atol=1e-6)
+        np.testing.assert_allclose(shift[k_elbow], off[k_elbow].numpy(), atol=1e-6)
+        others = [k for k in range(17) if k not in (k_elbow, k_wrist)]
+        assert np.abs(shift[others]).max() < 1e-6
+    with pytest.raises(ValueError, match="fast path"):
+        body(torch.zeros(1, 24, 3), betas, vertices=True, offsets=off)
