@@ -28,19 +28,25 @@ def scene(body):
     with torch.no_grad():
         kp3 = body(torch.as_tensor(motion.pose), torch.as_tensor(motion.betas),
                    torch.as_tensor(motion.transl)).keypoints.numpy()
-    rng = np.random.default_rng(0)
+    cams, tracks = _three_views(kp3, np.random.default_rng(0))
+    return kp3, cams, tracks
+
+
+def _three_views(kp3, rng):
+    """Three cameras around the world keypoints ``kp3`` (N,17,3) and their tracks (2 px noise, no
+    eyes or ears)."""
     cams, tracks = [], []
     for az in (-90, 0, 100):
         a = np.deg2rad(az)
         R, t = look_at_camera(np.array([5 * np.cos(a), 5 * np.sin(a), 1.5]), np.array([0, 0.3, 0.9]))
         K = intrinsics(1200, 1280, 720)
         uv, _ = project(kp3, K, R, t)
-        conf = np.full((N, 17), 0.9)
+        conf = np.full((len(kp3), 17), 0.9)
         conf[:, 1:5] = 0
         tracks.append(Tracks2D((uv + rng.normal(0, 2, uv.shape)).astype(np.float32), conf.astype(np.float32),
-                               np.zeros((N, 4), np.float32), 30.0, (1280, 720)))
+                               np.zeros((len(kp3), 4), np.float32), 30.0, (1280, 720)))
         cams.append(Camera(R, t, 1200.0, np.array([640.0, 360.0])))
-    return kp3, cams, tracks
+    return cams, tracks
 
 
 def _pa(pred, gt):
@@ -251,17 +257,7 @@ def test_bundle_adjustment_finds_where_the_keypoints_sit_on_the_body(body):
     with torch.no_grad():
         kp3 = body(torch.as_tensor(motion.pose), torch.as_tensor(motion.betas), torch.as_tensor(motion.transl),
                    offsets=torch.as_tensor(truth, dtype=torch.float32)).keypoints.numpy()
-    rng = np.random.default_rng(1)
-    cams, tracks = [], []
-    for az in (-90, 0, 100):
-        a = np.deg2rad(az)
-        R, t = look_at_camera(np.array([5 * np.cos(a), 5 * np.sin(a), 1.5]), np.array([0, 0.3, 0.9]))
-        uv, _ = project(kp3, intrinsics(1200, 1280, 720), R, t)
-        conf = np.full((N, 17), 0.9)
-        conf[:, 1:5] = 0
-        tracks.append(Tracks2D((uv + rng.normal(0, 2, uv.shape)).astype(np.float32), conf.astype(np.float32),
-                               np.zeros((N, 4), np.float32), 30.0, (1280, 720)))
-        cams.append(Camera(R, t, 1200.0, np.array([640.0, 360.0])))
+    cams, tracks = _three_views(kp3, np.random.default_rng(1))
     ident = np.arange(N, dtype=float)
     corr = Correspondence(0, (ident,) * 3, (ident,) * 3, np.ones(3))
     start = _place_in_cameras(fit_monocular(tracks, body), cams, body)
