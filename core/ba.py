@@ -32,6 +32,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import torch
 
+from .body import COCO_NAMES
 from .cameras import Camera
 from .geometry import unwrap_rotvec
 from .fitting import fit_confidence, geman_mcclure, joint_limit_penalty, project, smoothness
@@ -386,7 +387,8 @@ def bundle_adjust(tracks, corr, state: BAState, body, settings: BASettings = BAS
             betas[:] = betas[reference]
     with torch.no_grad():
         pose, transl, _, _ = compose(on_ref_t if single_model else torch.zeros_like(on_ref_t))
-    out = _state(pose, transl, betas, cam_rv, cam_t, log_f, state, body, seg, offs, kp, conf, offsets())
+        off = offsets()
+    out = _state(pose, transl, betas, cam_rv, cam_t, log_f, state, body, seg, offs, kp, conf, off)
     fitted = None
     if settings.fit_times:
         with torch.no_grad():
@@ -394,14 +396,15 @@ def bundle_adjust(tracks, corr, state: BAState, body, settings: BASettings = BAS
         fitted = tuple(np.asarray(corr.ref_time[j], float) if j == reference else now[offs[j]:offs[j + 1]]
                        for j in range(m))
     return replace(out, shared_pose=base_pose.detach().cpu().numpy(), shared_transl=base_tr.detach().cpu().numpy(),
-                   ref_time=fitted, kp_offsets=offsets().detach().cpu().numpy().astype(np.float64) if off_free else None)
+                   ref_time=fitted, kp_offsets=None if off is None else off.cpu().numpy().astype(np.float64))
 
 
-# the keypoint offsets' parameters: the nose and the left side; the right side is the left's mirror
-# image (x, the body's left, negated) and the nose stays on the midline
-_LEFT_OR_MIDDLE = [0, 1, 3, 5, 7, 9, 11, 13, 15]
-_FROM_HALF = [0] + [i for i in range(1, 9) for _ in (0, 1)]
-_MIRROR = np.array([[0.0, 1, 1]] + [[1.0, 1, 1], [-1.0, 1, 1]] * 8)
+# the keypoint offsets' parameters: the midline's (the nose) and the left side's; a right keypoint
+# takes its left twin's with x (the body's left) negated, and the midline's x stays zero
+_LEFT_OR_MIDDLE = [k for k, name in enumerate(COCO_NAMES) if not name.startswith("right_")]
+_FROM_HALF = [_LEFT_OR_MIDDLE.index(COCO_NAMES.index(name.replace("right_", "left_"))) for name in COCO_NAMES]
+_MIRROR = np.array([[-1.0 if name.startswith("right_") else float(name.startswith("left_")), 1.0, 1.0]
+                    for name in COCO_NAMES])
 
 
 def _rotvec(R: np.ndarray) -> np.ndarray:

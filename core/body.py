@@ -257,8 +257,8 @@ class BodyModel(torch.nn.Module):
                 vertices: bool = False, offsets: torch.Tensor | None = None) -> BodyOutput:
         """pose (B,24,3) or (B,72) axis-angle, betas (B,S) or (S,), transl (B,3) or None.
         ``offsets`` (17,3): each COCO keypoint moved by this vector in the frame of the bone that
-        ends at it (``KEYPOINT_BONE``; the model frame at rest), fast path only (a detector's keypoints sit where no regressor
-        of the body puts them: core.ba fits these)."""
+        ends at it (``KEYPOINT_BONE``; the model frame at rest), fast path only (a detector's
+        keypoints sit where no regressor of the body puts them: core.ba fits these)."""
         pose, betas, transl = self._batch(pose, betas, transl)
         b = pose.shape[0]
         if vertices and offsets is not None:
