@@ -95,8 +95,10 @@ def check_tracks(tracks) -> list[str]:
 def capture_from_tracks(tracks, body, settings: CaptureSettings = CaptureSettings(), progress=None,
                         oracle: tuple | None = None, known_focal: list | None = None) -> CaptureOutput:
     """Run the engine on per-clip Tracks2D. ``oracle`` = (cameras, correspondence) gives true
-    cameras and synchronisation to the same BA (the benchmark's limit); ``known_focal[j]`` (or
-    None) a clip's focal length known otherwise (a panning camera's, from its homographies)."""
+    cameras and synchronisation to the same BA (the benchmark's limit); either may be None, and
+    the engine then estimates that one (the benchmark's split of the gap to the limit between
+    synchronisation and cameras). ``known_focal[j]`` (or None) a clip's focal length known
+    otherwise (a panning camera's, from its homographies)."""
     notes: list[str] = []
     if not tracks:
         raise UserError("no clips to capture")
@@ -105,7 +107,8 @@ def capture_from_tracks(tracks, body, settings: CaptureSettings = CaptureSetting
     dev = settings.device
     init = replace(settings.init if len(tracks) > 1 else settings.init_single, device=dev)
     ba_sets = [replace(b, rank=settings.rank, device=dev) for b in (settings.ba, settings.ba_again)]
-    if oracle is not None:
+    true_cams, true_corr = oracle if oracle is not None else (None, None)
+    if true_corr is not None:
         ba_sets = [replace(b, fit_times=False) for b in ba_sets]  # the true times stay as they are
     retime_set = replace(settings.retime, device=dev)
     say = progress or (lambda *a, **k: None)
@@ -125,7 +128,7 @@ def capture_from_tracks(tracks, body, settings: CaptureSettings = CaptureSetting
 
     fps = [tr.fps for tr in tracks]
     t = time.perf_counter()
-    if oracle is None:
+    if true_corr is None:
         feats, valid = features_2d(tracks)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -137,7 +140,7 @@ def capture_from_tracks(tracks, body, settings: CaptureSettings = CaptureSetting
             notes = [n for n in notes if n not in dropped] + [w for w in refined.warnings if w not in corr.warnings]
             corr = refined
     else:
-        corr = oracle[1]
+        corr = true_corr
     first = corr
     secs["sync"] = time.perf_counter() - t
 
@@ -145,8 +148,8 @@ def capture_from_tracks(tracks, body, settings: CaptureSettings = CaptureSetting
     cams, sims = register_cameras(mono, corr, ref)
     state = initial_state(mono, cams, sims, ref, body)
     cams = None
-    if oracle is not None:
-        cams = list(oracle[0])
+    if true_cams is not None:
+        cams = list(true_cams)
     elif settings.camera_ba:
         cams, info = refine_cameras(tracks, corr, list(state.cameras), known_focal=known_focal)
         if info.get("focal_at_limit"):
@@ -174,14 +177,14 @@ def capture_from_tracks(tracks, body, settings: CaptureSettings = CaptureSetting
     for k in range(max(1, settings.iterations)):
         rounds = k + 1
         t = time.perf_counter()
-        state = bundle_adjust(tracks, corr, state, body, ba_sets[min(k, 1)], ref, fixed_cameras=oracle is not None,
+        state = bundle_adjust(tracks, corr, state, body, ba_sets[min(k, 1)], ref, fixed_cameras=true_cams is not None,
                               single_model=settings.single_model, progress=lambda d, n: say("ba", d, n))
         secs["ba"] += time.perf_counter() - t
         if state.ref_time is not None:
             corr = corr.with_ref_time(state.ref_time)
-        if k == settings.iterations - 1 or (oracle is not None and k >= 1):
+        if k == settings.iterations - 1 or (true_corr is not None and k >= 1):
             break
-        if oracle is not None:
+        if true_corr is not None:
             continue  # the true times: the same BA schedule, nothing to re-time
         t = time.perf_counter()
         # the times from the 2D against the motion; confidence and warnings stay the first
