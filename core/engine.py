@@ -61,9 +61,12 @@ class CaptureSettings:
     # PA-MPJPE fell on all 18 DeepMimic runs (4 views, seeds 0-2; mean 29.7 -> 26.4 mm, sync 0.81 ->
     # 0.80%); fitted from the first BA, 26.0 mm and 0.84%, but deepmimic_run seed 0 28.1 -> 39.2 mm
     ba: BASettings = field(default_factory=lambda: BASettings(iterations=300, fit_times=False, fit_offsets=False))
-    # the rounds after the first start from its answer, with fewer steps (150 instead of 100: 0.8-1.0
-    # mm better on cmu_01_jumps seeds 0 and 2, but 54.5 s after detection where 60 s is the limit)
-    ba_again: BASettings = field(default_factory=lambda: BASettings(iterations=100))
+    # the rounds after the first start from its answer, with fewer steps. Each round restarts its
+    # clips' departures from the shared motion at zero, so they need steps of their own: 100 steps
+    # with the shared motion alone for the first 70% left them 30; 200 steps, half shared: PA-MPJPE
+    # cmu_01_jumps seeds 0/1/2 21.2/23.2/26.5 -> 20.2/22.4/26.7 mm (engine 18.3 -> 22.8 s, seed 0),
+    # the 18 DeepMimic 4-view runs 26.35 -> 24.87 mm. 400 steps: DeepMimic 24.4 but cmu 20.9
+    ba_again: BASettings = field(default_factory=lambda: BASettings(iterations=200, shared_first=0.5))
     # synchronisation in the rounds after BA: each clip's 2D against the reference's motion seen
     # through the clip's camera (core.retime)
     retime: RetimeSettings = field(default_factory=RetimeSettings)
