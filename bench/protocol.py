@@ -76,6 +76,20 @@ class Problem:
     def reference_frames(self) -> int:
         return self.views[0].frames
 
+    def true_correspondence(self):
+        """The views' true synchronisation as the engine's Correspondence (view 0 the reference)."""
+        from core.sync import Correspondence, invert_time_map
+
+        n = self.reference_frames
+        return Correspondence(0, tuple(v.ref_time for v in self.views),
+                              tuple(invert_time_map(v.ref_time, n) for v in self.views), np.ones(len(self.views)))
+
+    def true_cameras(self) -> list:
+        """The views' true cameras for one performer (:meth:`View.unscaled_camera`), as the engine's."""
+        from core.cameras import Camera
+
+        return [Camera(*v.unscaled_camera(), float(v.K[0, 0]), v.K[:2, 2].copy()) for v in self.views]
+
 
 def time_warp(frames: int, rng: np.random.Generator) -> np.ndarray:
     """Fractional reference times (monotonic) of a warped clip of a ``frames``-frame motion.

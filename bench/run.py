@@ -74,9 +74,7 @@ def _sync_stage(problem, args, out, seconds) -> None:
 
 def _full_stage(problem, args, out, seconds) -> None:
     from core.body import BodyModel
-    from core.cameras import Camera
     from core.engine import CaptureSettings, capture_from_tracks
-    from core.sync import Correspondence, invert_time_map
 
     from .evaluate import camera_errors, score_views, sync_error
 
@@ -99,12 +97,9 @@ def _full_stage(problem, args, out, seconds) -> None:
     mono = capture_from_tracks(tracks[:1], body, settings)
     seconds["mono"] = time.perf_counter() - t
     out["mono_pa_mpjpe_mm"] = score_views(mono.state, problem, views=[0])["pa_mpjpe_mm"]
-    n_ref = problem.reference_frames
     # the limit: true synchronisation, and true cameras for one performer (each view's performer is
     # scaled by 0.9-1.1; with the raw cameras the oracle was 34.1 mm on seed 0 against 28.8)
-    cams = [Camera(*v.unscaled_camera(), float(v.K[0, 0]), v.K[:2, 2].copy()) for v in problem.views]
-    truth = Correspondence(0, tuple(v.ref_time for v in problem.views),
-                           tuple(invert_time_map(v.ref_time, n_ref) for v in problem.views), np.ones(len(cams)))
+    cams, truth = problem.true_cameras(), problem.true_correspondence()
     t = time.perf_counter()
     oracle = capture_from_tracks(tracks, body, settings, oracle=(cams, truth))
     seconds["oracle"] = time.perf_counter() - t

@@ -12,7 +12,7 @@ from core.camera_ba import FOCAL_RANGE, refine_cameras
 from core.cameras import Camera
 from core.geometry import intrinsics, look_at_camera, project
 from core.relpose import essential_cameras
-from core.sync import Correspondence, invert_time_map
+from core.sync import Correspondence
 from core.tracks import Tracks2D
 
 
@@ -91,9 +91,7 @@ def test_camera_adjustment_escapes_a_bad_start():
 
     prob = make_problem(load_mocap(SHARED / "cmu_01_jumps.npz"), 4, 0)
     views = prob.views[:3]
-    n_ref = prob.reference_frames
-    truth = Correspondence(0, tuple(v.ref_time for v in views),
-                           tuple(invert_time_map(v.ref_time, n_ref) for v in views), np.ones(3))
+    truth = replace(prob, views=views).true_correspondence()
     true = _in_reference_frame([Camera(v.R, v.t, float(v.K[0, 0]), v.K[:2, 2].copy()) for v in views])
     rng = np.random.default_rng(3)
     start = [replace(true[0], focal=1.3 * 1080)]

@@ -288,14 +288,10 @@ def test_the_engine_takes_the_truth_for_one_stage_and_estimates_the_other(body):
     from bench.mocap import load_mocap
     from bench.protocol import make_problem
     from core.engine import CaptureSettings, capture_from_tracks
-    from core.sync import invert_time_map
 
     prob = make_problem(load_mocap(SHARED / "deepmimic_punch.npz"), 4, 0)
     tracks = [v.tracks for v in prob.views]
-    n_ref = prob.reference_frames
-    truth = Correspondence(0, tuple(v.ref_time for v in prob.views),
-                           tuple(invert_time_map(v.ref_time, n_ref) for v in prob.views), np.ones(4))
-    cams = [Camera(*v.unscaled_camera(), float(v.K[0, 0]), v.K[:2, 2].copy()) for v in prob.views]
+    truth, cams = prob.true_correspondence(), prob.true_cameras()
 
     synced = capture_from_tracks(tracks, body, CaptureSettings(), oracle=(None, truth))
     assert sync_error(synced.corr, prob) == 0.0 and synced.rounds == 2

@@ -9,7 +9,6 @@ import pytest
 from conftest import SHARED
 from core.cameras import Camera
 from core.mirror import mirror_cameras, mirrored_fraction, turned_cameras
-from core.sync import Correspondence, invert_time_map
 from core.triangulate import triangulate
 
 MOTIONS = ("deepmimic_walk", "deepmimic_run", "deepmimic_jump", "deepmimic_kick", "deepmimic_punch",
@@ -51,9 +50,7 @@ def kick_two_views():
 
     prob = make_problem(load_mocap(SHARED / "deepmimic_kick.npz"), 4, 2)
     prob = replace(prob, views=prob.views[:2])
-    n = prob.reference_frames
-    truth = Correspondence(0, tuple(v.ref_time for v in prob.views),
-                           tuple(invert_time_map(v.ref_time, n) for v in prob.views), np.ones(2))
+    truth = prob.true_correspondence()
     cams = _in_reference_frame([Camera(v.R, v.t, float(v.K[0, 0]), v.K[:2, 2].copy()) for v in prob.views])
     return prob, [v.tracks for v in prob.views], truth, cams
 
