@@ -59,8 +59,9 @@ def refine_cameras(tracks, corr, cameras: list[Camera], max_points: int = 1000, 
     essential matrices' cameras, and where a clip's two start cameras are over ``swap_deg`` apart,
     that clip from the other start (see :func:`_swap_starts`). A structure with over
     ``mirror_limit`` of its bent knees backwards is a mirror image: upright ones (under
-    1 - ``mirror_limit``) are tried in its place (see :func:`_unmirror`). Points that are no body
-    (a random cloud: 54%) fall between the two and are left alone."""
+    1 - ``mirror_limit``) are tried in its place (see :func:`_unmirror`); the figures'
+    ``hypotheses`` then hold the other candidates' cameras, for the engine to judge by the body.
+    Points that are no body (a random cloud: 54%) fall between the two and are left alone."""
     known = [None] * len(cameras) if known_focal is None else list(known_focal)
     cameras = [replace(c, focal=float(f)) if f is not None and np.isfinite(f) else c for c, f in zip(cameras, known)]
     hold = np.array([f is not None and np.isfinite(f) for f in known])
@@ -80,9 +81,12 @@ def refine_cameras(tracks, corr, cameras: list[Camera], max_points: int = 1000, 
     kept, swapped, mirrored = tried.get(best), [], None
     if len(tried) == 2:
         kept, swapped = _swap_starts(coarse, starts, tried, best, coarse_nfev, swap_deg)
+    others = []
     if kept:
-        kept, mirrored = _unmirror(tracks, corr, coarse, kept, coarse_nfev, mirror_limit)
+        kept, mirrored, others = _unmirror(tracks, corr, coarse, kept, coarse_nfev, mirror_limit)
     out, info = fine.solve(kept[0] if kept else cameras, max_nfev)
+    if others:
+        info["hypotheses"] = [fine.solve(c, max_nfev)[0] for c in others]
     info["start"] = best + "".join(f", clip {j} from the {other}" for j, other in swapped)
     if mirrored is not None:
         info["start"] += f", mirrored ({mirrored[0]:.0%} of bent knees backwards, then {mirrored[1]:.0%})"
@@ -124,25 +128,30 @@ def _unmirror(tracks, corr, coarse, kept: tuple, nfev: int, limit: float):
     """``kept`` (cameras, figures), or, where its structure is mirrored (over ``limit`` of the bent
     knees backwards), the cheapest coarse solution among those from its mirror image and from each
     clip's camera carried half a turn about the performer (:mod:`core.mirror`) whose structure is
-    upright (under 1 - ``limit``); with the two fractions (None where ``kept`` stays). Measured:
+    upright (under 1 - ``limit``); with the two fractions (None where ``kept`` stays) and the other
+    candidates' coarse cameras, for the engine to judge by the body (:func:`core.engine`'s first
+    bundle adjustment): the anatomy test on a two-view triangulation is noisy (DeepMimic kick, two
+    views, seed 2: clip 1 turned half a turn came out 33% or 54% backwards with the float path
+    alone, and when rejected, the mirror image's cameras won, 142 degrees out). Measured:
     mirrored 69-88%, upright 11-27% (two-view triangulation is noisy). Anatomy decides, not cost: DeepMimic
     kick, two views, seed 2: clip 1's camera half a turn out (178 degrees, focal lengths 2-6x too
     long) costs 15,416 over 168 points, the adjustment from the true cameras 23,168 over 336."""
     points, seen = triangulate(tracks, corr, kept[0])
     frac, n = mirrored_fraction(points, seen)
     if n < MIN_KNEES or not frac > limit:
-        return kept, None
+        return kept, None, []
     starts = [mirror_cameras(corr, kept[0], points, seen)]
     starts += [turned_cameras(kept[0], points, seen, j) for j in range(len(tracks)) if j != corr.reference]
-    best = None
+    best, trials = None, []
     for start in starts:
         trial = coarse.solve(start, nfev)
+        trials.append(trial[0])
         f, n2 = mirrored_fraction(*triangulate(tracks, corr, trial[0]))
         if n2 >= MIN_KNEES and f < 1 - limit and (best is None or trial[1]["cost"] < best[0][1]["cost"]):
             best = (trial, f)
     if best is None:
-        return kept, None
-    return best[0], (frac, best[1])
+        return kept, None, trials
+    return best[0], (frac, best[1]), [c for c in trials if c is not best[0][0]]
 
 
 def _angle_deg(a: np.ndarray, b: np.ndarray) -> float:

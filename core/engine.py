@@ -151,7 +151,7 @@ def capture_from_tracks(tracks, body, settings: CaptureSettings = CaptureSetting
     t = time.perf_counter()
     cams, sims = register_cameras(mono, corr, ref)
     state = initial_state(mono, cams, sims, ref, body)
-    cams = None
+    cams, info, mirror_note = None, {}, []
     if true_cams is not None:
         cams = list(true_cams)
     elif settings.camera_ba:
@@ -163,26 +163,40 @@ def capture_from_tracks(tracks, body, settings: CaptureSettings = CaptureSetting
                          f"plausible range): the motion may be too ambiguous for these views; check the "
                          f"cameras in Blender, or capture from fewer clips")
         if info.get("mirrored") is not None:
-            notes.append(f"the recovered cameras see a mirror image of the performer ({info['mirrored']:.0%} of "
+            mirror_note.append(f"the recovered cameras see a mirror image of the performer ({info['mirrored']:.0%} of "
                          f"the bent knees bend backwards): the views may be too few or too alike to place them; "
                          f"check the cameras in Blender, or add a clip from another side")
-    if cams is not None:
-        # the world scaled to the body, the oracle's true cameras too: no uncalibrated capture can
-        # know the scale, and in true metres the body's shape prior must stretch to the performer's
-        # size (the oracle's PA-MPJPE on the protocol: 37.7 mm unscaled, 34.0 mm scaled)
-        cams, _ = to_body_scale(tracks, corr, cams, mono[ref].keypoints)
-        state = _place_in_cameras(mono, cams, body)
-    points, seen = triangulate(tracks, corr, state.cameras)
-    state = place_on_triangulation(state, corr, points, seen, body)
-    state = rotate_world(state, body_frame(state.pose[ref]), body)  # see core.ba.body_frame
+    hypotheses = [cams] + (info.get("hypotheses", []) if cams is not None and true_cams is None else [])
+    starts = [_start_state(tracks, corr, mono, state, c, body, ref) for c in hypotheses]
     secs["cameras"] = time.perf_counter() - t
     secs["ba"] = 0.0
+    ba_round = dict(single_model=settings.single_model, progress=lambda d, n: say("ba", d, n))
+    judged = None
+    if len(starts) > 1:
+        # the camera adjustment's mirror check left several candidates: the body judges them, by
+        # how well the first bundle adjustment through each fits the 2D (DeepMimic kick, two views,
+        # seed 2: median reprojection 87 and 401 px through the mirror image's cameras, 10 and 15
+        # through clip 1's turned half a turn)
+        t = time.perf_counter()
+        tried = [bundle_adjust(tracks, corr, s, body, ba_sets[0], ref, **ba_round) for s in starts]
+        score = [float(np.mean([np.nanmedian(r) for r in a.reproj_px])) for a in tried]
+        best = int(np.argmin(score))
+        judged = tried[best]
+        if best != 0:
+            mirror_note = [f"the body fits the 2D better through another camera candidate than the mirror check "
+                           f"chose (median reprojection {score[best]:.1f} px against {score[0]:.1f})"]
+        secs["ba"] += time.perf_counter() - t
+    notes += mirror_note
+    state = starts[0]
     rounds = 0
     for k in range(max(1, settings.iterations)):
         rounds = k + 1
         t = time.perf_counter()
-        state = bundle_adjust(tracks, corr, state, body, ba_sets[min(k, 1)], ref, fixed_cameras=true_cams is not None,
-                              single_model=settings.single_model, progress=lambda d, n: say("ba", d, n))
+        if k == 0 and judged is not None:
+            state = judged
+        else:
+            state = bundle_adjust(tracks, corr, state, body, ba_sets[min(k, 1)], ref,
+                                  fixed_cameras=true_cams is not None, **ba_round)
         secs["ba"] += time.perf_counter() - t
         if state.ref_time is not None:
             corr = corr.with_ref_time(state.ref_time)
@@ -202,6 +216,22 @@ def capture_from_tracks(tracks, body, settings: CaptureSettings = CaptureSetting
             break
     secs["total"] = sum(secs.values())
     return CaptureOutput(state, corr, mono, first, secs, rounds, notes)
+
+
+def _start_state(tracks, corr, mono, registered: BAState, cams, body, ref: int) -> BAState:
+    """The bundle adjustment's start: the bodies placed through ``cams`` (None: the
+    ``registered`` state's own), on the keypoints triangulated through them, in the reference
+    body's frame."""
+    state = registered
+    if cams is not None:
+        # the world scaled to the body, the oracle's true cameras too: no uncalibrated capture can
+        # know the scale, and in true metres the body's shape prior must stretch to the performer's
+        # size (the oracle's PA-MPJPE on the protocol: 37.7 mm unscaled, 34.0 mm scaled)
+        cams, _ = to_body_scale(tracks, corr, cams, mono[ref].keypoints)
+        state = _place_in_cameras(mono, cams, body)
+    points, seen = triangulate(tracks, corr, state.cameras)
+    state = place_on_triangulation(state, corr, points, seen, body)
+    return rotate_world(state, body_frame(state.pose[ref]), body)  # see core.ba.body_frame
 
 
 def _place_in_cameras(mono, cameras, body) -> BAState:

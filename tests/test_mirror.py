@@ -89,7 +89,7 @@ def test_camera_adjustment_reports_a_mirror_image_it_keeps(kick_two_views, monke
     assert info["mirrored"] is None and "mirrored" not in info["start"]
     assert mirrored_fraction(*triangulate(tracks, truth, out))[0] < 0.4
     turned = turned_cameras(cams, *triangulate(tracks, truth, cams), 1)
-    monkeypatch.setattr(camera_ba, "_unmirror", lambda tracks, corr, coarse, kept, *a: (kept, None))
+    monkeypatch.setattr(camera_ba, "_unmirror", lambda tracks, corr, coarse, kept, *a: (kept, None, []))
     out, info = camera_ba.refine_cameras(tracks, truth, turned, alternatives=False)
     assert info["mirrored"] > 0.6
     assert info["mirrored"] == pytest.approx(mirrored_fraction(*triangulate(tracks, truth, out))[0])
