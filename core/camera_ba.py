@@ -129,7 +129,7 @@ def _unmirror(tracks, corr, coarse, kept: tuple, nfev: int, limit: float):
     knees backwards), the cheapest coarse solution among those from its mirror image and from each
     clip's camera carried half a turn about the performer (:mod:`core.mirror`) whose structure is
     upright (under 1 - ``limit``); with the two fractions (None where ``kept`` stays) and the other
-    candidates' coarse cameras, for the engine to judge by the body (:func:`core.engine`'s first
+    candidates' coarse cameras, for the engine to judge by the body (:mod:`core.engine`'s first
     bundle adjustment): the anatomy test on a two-view triangulation is noisy (DeepMimic kick, two
     views, seed 2: clip 1 turned half a turn came out 33% or 54% backwards with the float path
     alone, and when rejected, the mirror image's cameras won, 142 degrees out). Measured:

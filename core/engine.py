@@ -163,10 +163,10 @@ def capture_from_tracks(tracks, body, settings: CaptureSettings = CaptureSetting
                          f"plausible range): the motion may be too ambiguous for these views; check the "
                          f"cameras in Blender, or capture from fewer clips")
         if info.get("mirrored") is not None:
-            mirror_note.append(f"the recovered cameras see a mirror image of the performer ({info['mirrored']:.0%} of "
-                         f"the bent knees bend backwards): the views may be too few or too alike to place them; "
-                         f"check the cameras in Blender, or add a clip from another side")
-    hypotheses = [cams] + (info.get("hypotheses", []) if cams is not None and true_cams is None else [])
+            mirror_note = [f"the recovered cameras see a mirror image of the performer ({info['mirrored']:.0%} of "
+                           f"the bent knees bend backwards): the views may be too few or too alike to place them; "
+                           f"check the cameras in Blender, or add a clip from another side"]
+    hypotheses = [cams] + info.get("hypotheses", [])  # only the camera adjustment offers more
     starts = [_start_state(tracks, corr, mono, state, c, body, ref) for c in hypotheses]
     secs["cameras"] = time.perf_counter() - t
     secs["ba"] = 0.0
