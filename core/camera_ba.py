@@ -1,8 +1,7 @@
 """Camera refinement by a classical bundle adjustment over free 3D points: the keypoints of every
 (sub-sampled) reference frame are points, seen by the clips the synchronisation maps there; all
 cameras (rotation, translation, focal length; the reference's pose fixed as the world) and all
-points are fitted together to the 2D keypoints (Huber-robust, confidence-weighted), with SciPy's
-sparse trust-region least squares.
+points are fitted together to the 2D keypoints (Huber-robust, confidence-weighted).
 
 Why: registration from monocular bodies leaves cameras off by several degrees and focal lengths
 by tens of percent (monocular depth is weak), and the SMPL bundle adjustment, whose per-clip
@@ -15,7 +14,9 @@ Local minima: with three views, started from the registration (a camera 25 degre
 adjustment over 2,000 points settled 19 degrees out with a focal length 3.4x too long, at a
 higher cost than where it lands from the true cameras. So it runs coarse to fine: a few hundred
 points first, from each start offered (the registration and the essential matrices'
-``core.relpose``), the lowest cost kept, then all the points from there."""
+``core.relpose``), a few dozen steps of SciPy's sparse trust region each, the lowest cost kept;
+then all the points from there, run to convergence (:mod:`core.camera_lm`). With two views the
+focal lengths are held near their guesses (see ``TWO_VIEW_FOCAL_PRIOR``)."""
 
 from __future__ import annotations
 
@@ -293,7 +294,7 @@ class _Adjustment:
         stage's quick look at a start (it does not converge; :meth:`polish` does)."""
         from scipy.optimize import least_squares
 
-        m, k, ref, n_p, n_o, hold = self.m, self.k, self.ref, self.n_p, self.n_o, self.hold
+        m, k, ref, n_p, hold = self.m, self.k, self.ref, self.n_p, self.hold
         x_pts, length0 = self._start(cameras)
         centres = np.stack([c.centre for c in cameras])
         rv0 = np.array([_rotvec(c.R) for c in cameras])
