@@ -24,6 +24,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from .camera_lm import Observations, adjust
 from .cameras import Camera, sample
 from .mirror import mirror_cameras, mirrored_fraction, turned_cameras
 from .relpose import KEYPOINTS, essential_cameras
@@ -216,6 +217,8 @@ class _Adjustment:
         self.limb_a, self.limb_b = limb_a[both], limb_b[both]
         self.limb_l = np.broadcast_to(LIMB_SIDE, both.shape)[both]
         n_l = len(self.limb_a)
+        self.observations = Observations(self.obs_p, self.obs_c, self.obs_uv, self.obs_w, self.limb_a, self.limb_b,
+                                         self.limb_l, limb_px)
         self.n_len = int(LIMB_SIDE.max()) + 1
         n_x = k + m + 3 * n_p + self.n_len
         # the world's scale is left free (the reference camera's pose fixes the rest of the gauge): the
@@ -271,20 +274,16 @@ class _Adjustment:
         ``focal_prior`` > 0, each free log focal length is pulled towards the log of its
         ``focal_guess`` (default: its value in ``cameras``) with weight ``focal_prior`` x
         sqrt(observations)."""
-        from .camera_lm import Observations, adjust
-
         x_pts, length0 = self._start(cameras)
         centres = np.stack([c.centre for c in cameras])
         bounds = self._log_bounds(centres)
         logf0 = np.log([c.focal for c in cameras])
-        obs = Observations(self.obs_p, self.obs_c, self.obs_uv, self.obs_w, self.limb_a, self.limb_b,
-                           self.limb_l, self.limb_px)
         start = (np.stack([c.R for c in cameras]).astype(float), np.stack([c.t for c in cameras]).astype(float),
                  np.clip(logf0, *bounds), x_pts.astype(float), length0)
         guess = logf0 if focal_guess is None else np.log(focal_guess)
         prior = (focal_prior * np.sqrt(self.n_o), guess) if focal_prior > 0 else None
-        (rot, tt, logf, _, _), res0, res, cost, steps = adjust(obs, start, centres, self.ref, self.hold, bounds,
-                                                               self.huber_px, prior)
+        (rot, tt, logf, _, _), res0, res, cost, steps = adjust(
+            self.observations, start, centres, self.ref, self.hold, bounds, self.huber_px, prior)
         out = [replace(c, R=rot[j] if j != self.ref else c.R, t=tt[j] if j != self.ref else c.t,
                        focal=float(np.exp(logf[j]))) for j, c in enumerate(cameras)]
         return out, {**self._figures(logf, res, self._median_px(res0), cost, bounds), "steps": steps}

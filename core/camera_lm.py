@@ -38,12 +38,6 @@ class Observations:
     limb_px: float
 
 
-def _rotation(rv: np.ndarray) -> np.ndarray:
-    from scipy.spatial.transform import Rotation
-
-    return Rotation.from_rotvec(rv).as_matrix()
-
-
 class _Fit:
     """Residuals and Jacobian of one adjustment; the state is (R, t, logf, X, L)."""
 
@@ -121,13 +115,15 @@ class _Fit:
         return jac @ sps.diags(keep)
 
     def step(self, state, dx):
+        from scipy.spatial.transform import Rotation
+
         R, t, logf, X, L = state
         nc, m = self.nc, self.m
         R2, t2 = R.copy(), t.copy()
         moved = np.array(self.free, int)
         if len(moved):
             blocks = dx[:nc].reshape(-1, 6)
-            R2[moved] = _rotation(blocks[:, :3]) @ R[moved]
+            R2[moved] = Rotation.from_rotvec(blocks[:, :3]).as_matrix() @ R[moved]
             t2[moved] = t[moved] + blocks[:, 3:]
         logf2 = np.where(self.hold, logf, np.clip(logf + dx[nc:nc + m], self.lo, self.hi))
         X2 = X + dx[nc + m:nc + m + X.size].reshape(X.shape)
@@ -143,7 +139,7 @@ def adjust(obs: Observations, state: tuple, centres: np.ndarray, ref: int, hold:
            log_bounds: tuple, huber_px: float, focal_prior: tuple | None = None, iterations: int = 200,
            tol: float = 1e-7) -> tuple[tuple, np.ndarray, np.ndarray, float, int]:
     """The fitted state (R (m,3,3), t (m,3), logf (m,), X (n,3), L (lengths)) from ``state``,
-    with the residuals before and after, the Huber cost and the steps taken; stops when a step
+    with the residuals before and after, the Huber cost and the steps taken (accepted); stops when a step
     lowers the cost by less than ``tol`` of it, or after ``iterations`` steps."""
     import scipy.sparse as sps
     from scipy.sparse.linalg import spsolve
@@ -152,7 +148,7 @@ def adjust(obs: Observations, state: tuple, centres: np.ndarray, ref: int, hold:
     r, parts = fit.residuals(state)
     before = r
     cost, damping, steps = huber_cost(r, huber_px), 1e-3, 0
-    for steps in range(1, iterations + 1):
+    while steps < iterations:
         a = np.abs(r)
         w = np.where(a <= huber_px, 1.0, huber_px / np.maximum(a, 1e-12))
         jac = fit.jacobian(state, parts)
@@ -173,7 +169,7 @@ def adjust(obs: Observations, state: tuple, centres: np.ndarray, ref: int, hold:
         else:
             break  # no step lowers the cost: a minimum
         done = cost - cost2 < tol * cost
-        state, r, parts, cost = trial, r2, parts2, cost2
+        state, r, parts, cost, steps = trial, r2, parts2, cost2, steps + 1
         if done:
             break
     return state, before, r, cost, steps
