@@ -1,5 +1,6 @@
 """The capture engine from 2D tracks: monocular initialisation -> synchronisation (2D poses,
-then checked and refined by two-view epipolar geometry, core.epipolar) -> camera registration ->
+then checked and refined by two-view epipolar geometry, core.epipolar) -> camera registration and
+adjustment (core.camera_ba, which on short clips also fits each clip's time offset and tilt) ->
 (SMPL-BA <-> synchronisation by reprojection, core.retime) x K. The BA
 also moves each clip's times as a whole (offset and tilt) with the motion; the re-timing then
 places every frame again.
@@ -155,7 +156,11 @@ def capture_from_tracks(tracks, body, settings: CaptureSettings = CaptureSetting
     if true_cams is not None:
         cams = list(true_cams)
     elif settings.camera_ba:
-        cams, info = refine_cameras(tracks, corr, list(state.cameras), known_focal=known_focal)
+        # the clips' times fitted with the cameras, unless they are the true ones
+        cams, info = refine_cameras(tracks, corr, list(state.cameras), known_focal=known_focal,
+                                    fit_times=true_corr is None)
+        if "ref_time" in info:
+            corr = corr.with_ref_time(info["ref_time"])
         if info.get("focal_at_limit"):
             names = ", ".join(f"clip {j} ({tracks[j].source})" if tracks[j].source else f"clip {j}"
                               for j in info["focal_at_limit"])
