@@ -1,7 +1,9 @@
 """Multi-view initialisation: once clips are synchronised and their cameras registered, the
 keypoints of every reference frame are triangulated from all clips that see them (confidence
-weighted DLT), and each clip's bodies are re-placed (root orientation and translation) onto the
-triangulated torso. Far better than any monocular depth, and the start of bundle adjustment.
+weighted DLT), each clip's bodies are re-placed (root orientation and translation) onto the
+triangulated torso, and the reference's limbs are taken, frame by frame, from whichever clip's
+monocular fit agrees with the triangulated ones. Far better than any monocular depth, and the
+start of bundle adjustment.
 """
 
 from __future__ import annotations
@@ -87,3 +89,49 @@ def place_on_triangulation(state, corr, points: np.ndarray, mask: np.ndarray, bo
         transls.append(transl.astype(np.float32))
     return replace(state, pose=tuple(poses), transl=tuple(transls))
 
+
+
+# the joints whose rotations pose each limb, and the COCO keypoints at its far end (SMPL order)
+LIMB_JOINTS = ((16, 18, 20, 22), (17, 19, 21, 23), (1, 4, 7, 10), (2, 5, 8, 11))
+LIMB_KEYPOINTS = ((7, 9), (8, 10), (13, 15), (14, 16))
+
+
+def limbs_from_views(state, corr, points: np.ndarray, mask: np.ndarray, body):
+    """The reference clip's bodies with each limb (arm or leg: its joints' rotations) taken, frame
+    by frame, from whichever clip's body at that instant puts the limb's elbow and wrist (knee and
+    ankle) nearest the triangulated keypoints ``points`` (N_ref,17,3) where ``mask``. A monocular
+    fit guesses each limb's depth on its own, and guesses wrong in some frames of some clips:
+    the bundle adjustment's shared motion starts from the reference clip's bodies, and a limb
+    flipped there stays flipped however the other views disagree (its residuals there are
+    past the robust loss's reach)."""
+    import torch
+
+    ref = corr.reference
+    pose_ref = state.pose[ref].astype(np.float64)
+    n_ref = len(pose_ref)
+    cands = []
+    for j, pose in enumerate(state.pose):
+        ct = np.asarray(corr.clip_time[j], float)[:n_ref]
+        ok = np.isfinite(ct)
+        idx = np.clip(np.round(np.nan_to_num(ct)).astype(int), 0, len(pose) - 1)
+        cand = pose_ref.copy()
+        for joints in LIMB_JOINTS:
+            cand[:, joints] = np.where(ok[:, None, None], pose[idx][:, joints], pose_ref[:, joints])
+        cands.append((cand, ok))
+    with torch.no_grad():
+        kp = np.stack([body(torch.as_tensor(c, dtype=torch.float32),
+                            torch.as_tensor(state.betas[ref], dtype=torch.float32),
+                            torch.as_tensor(state.transl[ref], dtype=torch.float32)).keypoints.numpy()
+                       for c, _ in cands]).astype(np.float64)  # (M, N_ref, 17, 3)
+    out = pose_ref.copy()
+    for joints, ends in zip(LIMB_JOINTS, LIMB_KEYPOINTS):
+        seen = mask[:, ends]  # (N_ref, 2)
+        dist = np.linalg.norm(kp[:, :, ends] - points[None, :, ends], axis=-1)  # (M, N_ref, 2)
+        err = (dist * seen).sum(-1) / np.maximum(seen.sum(-1), 1)
+        err = np.where(np.stack([ok for _, ok in cands]) & seen.any(-1), err, np.inf)
+        err[ref] = np.where(np.isfinite(err[ref]), err[ref], -np.inf)  # its own where none is known
+        best = np.argmin(err, axis=0)
+        out[:, joints] = np.stack([c for c, _ in cands])[best, np.arange(n_ref)][:, joints]
+    poses = list(state.pose)
+    poses[ref] = out.astype(np.float32)
+    return replace(state, pose=tuple(poses))

@@ -227,9 +227,10 @@ def test_two_views_of_a_kick_are_no_mirror_image(body):
     272.9 mm against one clip's 167.0. The anatomy check (core.mirror) must bring the camera within
     8 degrees and the capture under 130 mm. Measured with the camera adjustment run to convergence
     and the two views' focal lengths held near their guesses (core.camera_ba): 2.07 degrees and
-    124.0 mm with 2 threads, 2.02 degrees and 123.7 mm with OMP_NUM_THREADS=1 (before, 8.54 / 90.4
-    and 15.7 / 111.7: the camera adjustment stopped anywhere in a flat valley). The body's fit is
-    the weak part here: the first bundle adjustment through the true cameras gives 139.6 mm."""
+    106.8 mm with 2 threads, 2.02 degrees and 104.6 mm with OMP_NUM_THREADS=1 (before, 8.54 / 90.4
+    and 15.7 / 111.7: the camera adjustment stopped anywhere in a flat valley; 124 mm before the
+    first bundle adjustment's start took each limb from the view that agrees with the
+    triangulation, core.triangulate.limbs_from_views). The body's fit is the weak part here."""
     from dataclasses import replace
 
     from bench.evaluate import camera_errors, score_views
