@@ -33,7 +33,7 @@ import numpy as np
 import torch
 
 from .body import COCO_NAMES
-from .cameras import Camera
+from .cameras import Camera, time_span
 from .geometry import unwrap_rotvec
 from .fitting import fit_confidence, geman_mcclure, joint_limit_penalty, project, smoothness
 from .init3d import _person_height
@@ -229,12 +229,8 @@ def bundle_adjust(tracks, corr, state: BAState, body, settings: BASettings = BAS
     rt = T(np.nan_to_num(rt_np))
     on_ref_t = torch.as_tensor(on_ref, device=dev)
     # the clips' times as fitted: rt + offset + tilt * (rt - middle) / half-span, per clip (frames)
-    mid, half = np.zeros(m), np.ones(m)
-    for j in range(m):
-        r = np.asarray(corr.ref_time[j], float)
-        r = r[np.isfinite(r)]
-        if len(r):
-            mid[j], half[j] = 0.5 * (r.min() + r.max()), max(1.0, 0.5 * (r.max() - r.min()))
+    spans = [time_span(r[np.isfinite(r)]) for r in (np.asarray(corr.ref_time[j], float) for j in range(m))]
+    mid, half = np.array(spans).T
     rel = (rt - T(mid)[seg]) / T(half)[seg]
     t_free = T([1.0 if (settings.fit_times and j != reference) else 0.0 for j in range(m)])
     t_off = torch.zeros(m, dtype=dt, device=dev, requires_grad=True)

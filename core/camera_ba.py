@@ -38,7 +38,7 @@ from dataclasses import replace
 import numpy as np
 
 from .camera_lm import Observations, Timing, adjust
-from .cameras import Camera, sample
+from .cameras import Camera, sample, time_span
 from .mirror import mirror_cameras, mirrored_fraction, turned_cameras
 from .relpose import KEYPOINTS, essential_cameras
 from .triangulate import triangulate
@@ -271,9 +271,7 @@ class _Adjustment:
         for j, t in enumerate(self.tracks):
             rt = np.asarray(self.corr.ref_time[j], float)
             inside = np.isfinite(rt) & (rt >= 0) & (rt <= n_ref - 1)
-            if inside.any():
-                self.mid[j] = 0.5 * (rt[inside].min() + rt[inside].max())
-                self.half[j] = max(1.0, 0.5 * (rt[inside].max() - rt[inside].min()))
+            self.mid[j], self.half[j] = time_span(rt[inside])
             fi, kk = np.meshgrid(np.where(inside)[0], KEYPOINTS, indexing="ij")
             fi, kk = fi.ravel(), kk.ravel()
             at = rt[fi]
@@ -290,7 +288,6 @@ class _Adjustment:
             wt.append(np.sqrt(cf[keep]))
             rel.append((at[keep] - self.mid[j]) / self.half[j] if j != self.ref else np.zeros(keep.sum()))
         cam, time, key, uv, wt, rel = (np.concatenate(a) for a in (cam, time, key, uv, wt, rel))
-        self.n_o = len(cam)
         nearest = point_of[np.clip(np.round(time).astype(int), 0, n_ref - 1), key]
         return Observations(nearest, cam, uv, wt, self.limb_a, self.limb_b, self.limb_l, self.limb_px,
                             Timing(time, key, rel, point_of))
@@ -311,15 +308,17 @@ class _Adjustment:
         side = 2 * np.abs(centres).max(1)
         return np.log(FOCAL_RANGE[0] * side), np.log(FOCAL_RANGE[1] * side)
 
-    def _median_px(self, residuals: np.ndarray) -> float:
-        """The median over observations of the larger of a keypoint's two weighted residuals."""
-        return float(np.median(np.abs(residuals[:2 * self.n_o]).reshape(-1, 2).max(1)))
+    @staticmethod
+    def _median_px(residuals: np.ndarray, n_o: int) -> float:
+        """The median over the ``n_o`` observations (the residuals' first 2 x ``n_o``) of the larger
+        of a keypoint's two weighted residuals."""
+        return float(np.median(np.abs(residuals[:2 * n_o]).reshape(-1, 2).max(1)))
 
-    def _figures(self, logf, residuals, before: float, cost: float, bounds) -> dict:
+    def _figures(self, logf, residuals, n_o: int, before: float, cost: float, bounds) -> dict:
         m, hold, lo, hi = self.m, self.hold, bounds[0], bounds[1]
-        after = self._median_px(residuals)
+        after = self._median_px(residuals, n_o)
         at_limit = [j for j in range(m) if not hold[j] and min(logf[j] - lo[j], hi[j] - logf[j]) < 1e-3]
-        return {"points": int(self.n_p), "observations": int(self.n_o), "frames": int(len(self.frames)),
+        return {"points": int(self.n_p), "observations": int(n_o), "frames": int(len(self.frames)),
                 "stride": self.stride, "reproj_before_px": float(before), "reproj_after_px": float(after),
                 "n_ref": int(len(self.corr.clip_time[self.ref])), "cost": float(cost), "focal_at_limit": at_limit}
 
@@ -336,12 +335,13 @@ class _Adjustment:
         start = (np.stack([c.R for c in cameras]).astype(float), np.stack([c.t for c in cameras]).astype(float),
                  np.clip(logf0, *bounds), x_pts.astype(float), length0, np.zeros((self.m, 2)))
         guess = logf0 if focal_guess is None else np.log(focal_guess)
-        prior = (focal_prior * np.sqrt(self.n_o), guess) if focal_prior > 0 else None
+        n_o = len(self.observations.camera)  # (the timed observations, where fitted, are the clips' own)
+        prior = (focal_prior * np.sqrt(n_o), guess) if focal_prior > 0 else None
         (rot, tt, logf, _, _, tau), res0, res, cost, steps = adjust(
             self.observations, start, centres, self.ref, self.hold, bounds, self.huber_px, prior)
         out = [replace(c, R=rot[j] if j != self.ref else c.R, t=tt[j] if j != self.ref else c.t,
                        focal=float(np.exp(logf[j]))) for j, c in enumerate(cameras)]
-        info = {**self._figures(logf, res, self._median_px(res0), cost, bounds), "steps": steps}
+        info = {**self._figures(logf, res, n_o, self._median_px(res0, n_o), cost, bounds), "steps": steps}
         if self.timed:
             info["time_shift"] = [[round(float(a), 3) for a in row] for row in tau]
             info["ref_time"] = tuple(self._moved_times(j, tau[j]) for j in range(self.m))
@@ -386,7 +386,7 @@ class _Adjustment:
             return np.concatenate([((uv - obs_uv) * obs_w[:, None]).ravel(), self.limb_px * limb])
 
         x0 = np.concatenate([np.concatenate([rv0[j], t0[j]]) for j in self.free] + [logf0, x_pts.ravel(), length0])
-        before = self._median_px(residuals(x0))
+        before = self._median_px(residuals(x0), self.n_o)
         # focal lengths within what a video camera can have (FOCAL_RANGE x the image's larger side):
         # unbounded, a spinning performer seen by 4 cameras sent them to 50-2000x (orthographic
         # limits) with the cameras 50-90 degrees out. Bounds slow SciPy's trust region down (camera
@@ -413,7 +413,7 @@ class _Adjustment:
         rot = _rodrigues(rv)
         out = [replace(c, R=rot[j] if j != ref else c.R, t=tt[j] if j != ref else c.t, focal=float(np.exp(logf[j])))
                for j, c in enumerate(cameras)]
-        return out, self._figures(logf, sol.fun, before, sol.cost, bounds)
+        return out, self._figures(logf, sol.fun, self.n_o, before, sol.cost, bounds)
 
 
 def _lil(shape):

@@ -123,15 +123,16 @@ def limbs_from_views(state, corr, points: np.ndarray, mask: np.ndarray, body):
                             torch.as_tensor(state.betas[ref], dtype=torch.float32),
                             torch.as_tensor(state.transl[ref], dtype=torch.float32)).keypoints.numpy()
                        for c, _ in cands]).astype(np.float64)  # (M, N_ref, 17, 3)
+    poses_c, ok_c = np.stack([c for c, _ in cands]), np.stack([ok for _, ok in cands])  # (M, N_ref, ...)
     out = pose_ref.copy()
     for joints, ends in zip(LIMB_JOINTS, LIMB_KEYPOINTS):
         seen = mask[:, ends]  # (N_ref, 2)
         dist = np.linalg.norm(kp[:, :, ends] - points[None, :, ends], axis=-1)  # (M, N_ref, 2)
         err = (dist * seen).sum(-1) / np.maximum(seen.sum(-1), 1)
-        err = np.where(np.stack([ok for _, ok in cands]) & seen.any(-1), err, np.inf)
+        err = np.where(ok_c & seen.any(-1), err, np.inf)
         err[ref] = np.where(np.isfinite(err[ref]), err[ref], -np.inf)  # its own where none is known
         best = np.argmin(err, axis=0)
-        out[:, joints] = np.stack([c for c, _ in cands])[best, np.arange(n_ref)][:, joints]
+        out[:, joints] = poses_c[best, np.arange(n_ref)][:, joints]
     poses = list(state.pose)
     poses[ref] = out.astype(np.float32)
     return replace(state, pose=tuple(poses))
