@@ -73,6 +73,8 @@ class BASettings:
     # the COCO keypoints' offsets from where the body puts them (core.body.BodyModel.forward), one set
     # for all clips, left and right mirror images; prior w_offsets * |offset|^2 (metres) summed
     fit_offsets: bool = True
+    # not fitting them, still apply the start state's offsets (held as they are) rather than none
+    hold_offsets: bool = False
     w_offsets: float = 10.0
     lr_offsets: float = 0.002
     min_conf: float = 0.1
@@ -253,11 +255,13 @@ def bundle_adjust(tracks, corr, state: BAState, body, settings: BASettings = BAS
     betas = T(np.stack(state.betas)).requires_grad_(True)
     off_free = settings.fit_offsets and m > 1
     start_off = np.zeros((17, 3)) if state.kp_offsets is None else state.kp_offsets
-    off_half = T(start_off[_LEFT_OR_MIDDLE]).requires_grad_(True)
+    off_half = T(start_off[_LEFT_OR_MIDDLE]).requires_grad_(off_free)
     mirror = T(_MIRROR)
 
+    keep_off = settings.hold_offsets and not off_free and state.kp_offsets is not None
+
     def offsets():  # (17,3) the right side mirrors the left
-        return off_half[_FROM_HALF] * mirror if off_free else None
+        return off_half[_FROM_HALF] * mirror if off_free or keep_off else None
     cam_rv = T(np.stack([_rotvec(c.R) for c in state.cameras])).requires_grad_(True)
     cam_t = T(np.stack([c.t for c in state.cameras])).requires_grad_(True)
     log_f = T(np.log([c.focal for c in state.cameras])).requires_grad_(True)
