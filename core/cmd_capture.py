@@ -65,6 +65,12 @@ def _follow_cameras(paths, tracks, progress):
     return out, hs
 
 
+def _frames_by_views(views) -> dict:
+    """{"1": reference frames one clip shows, "2": two clips, ...}."""
+    counts = np.bincount(np.asarray(views, int))
+    return {str(v): int(n) for v, n in enumerate(counts) if n}
+
+
 def run(args, progress) -> dict:
     from .body import BodyModel, resolve_device
     from .engine import CaptureSettings, capture_from_tracks, check_tracks
@@ -132,6 +138,7 @@ def run(args, progress) -> dict:
                                             "sync_confidence": round(c.sync_confidence, 3),
                                             "camera": "still" if c.rotations is None else "panning"}
                                            for s, t, c in zip(sources, tracks, result.clips)],
-            "rounds": out.rounds, "warnings": notes + list(out.warnings),
+            "rounds": out.rounds, "frames_by_views": _frames_by_views(out.corr.views_per_frame()),
+            "warnings": notes + list(out.warnings),
             "seconds": {k: round(v, 2) for k, v in seconds.items()},
             "peak_memory_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}

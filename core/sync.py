@@ -67,6 +67,10 @@ class Correspondence:
                  if np.isfinite(a - b).any()]
         return float(np.mean(diffs)) if diffs else float("inf")
 
+    def views_per_frame(self) -> np.ndarray:
+        """(N_ref,) how many clips, the reference included, show each reference frame."""
+        return np.isfinite(np.stack(self.clip_time)).sum(0)
+
     def with_ref_time(self, ref_time) -> "Correspondence":
         """The same correspondence with new reference times per clip (the reference clip's kept)
         and the clip times that invert them."""
