@@ -23,9 +23,9 @@ import torch
 from .cameras import sample
 from .fitting import fit_confidence
 from .init3d import _person_height
-from .trend import trend_filter
 from .sync import (Correspondence, align_scores, both_ends, from_reference_rate, invert_time_map, monotone,
                    reference_rate_grids)
+from .trend import trend_filter
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ class RetimeSettings:
     # times scatter even against the true motion and cameras (DeepMimic 4 views, seeds 0-2: 0.283%,
     # fitted 0.229%). In the engine, the 18 DeepMimic runs: 4 views sync 0.730 -> 0.667%, PA-MPJPE
     # 22.36 -> 21.96 mm (17 and 15 runs better); 3 views 0.791 -> 0.747%, 30.01 -> 29.90 mm; 2 views
-    # 1.132 -> 1.078%, 64.53 -> 64.63 mm; cmu_01_jumps seed 0 0.0844 -> 0.0786%, 19.98 -> 19.72 mm;
+    # 1.132 -> 1.078%, 64.53 -> 64.63 mm; cmu_01_jumps seed 0 0.0844 -> 0.0787%, 19.98 -> 19.77 mm;
     # bench e2e 0.224 -> 0.199%, 60.43 -> 59.93 mm. A weight of 0.3 straightens more and is worse (4 views 0.680%)
     smooth: float = 0.1
     device: str = "cpu"

@@ -28,6 +28,19 @@ def run_python(code_or_args: list[str] | str, timeout: float = 300, **env: str) 
                           text=True, timeout=timeout)
 
 
+def coco_keypoints(joints):
+    """(N,17,3) COCO keypoints of motion-capture joints (N,24,3) (the protocol's mapping; zero
+    where the capture maps none)."""
+    import numpy as np
+
+    from bench.mocap import COCO_FROM_SMPL
+
+    kp = np.zeros(joints.shape[:1] + (17, 3))
+    for k, sj in COCO_FROM_SMPL.items():
+        kp[:, k] = joints[:, sj]
+    return kp
+
+
 @pytest.fixture(scope="session")
 def body():
     from core.body import BodyModel

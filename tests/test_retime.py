@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from conftest import SHARED
+from conftest import SHARED, coco_keypoints
 from core.cameras import Camera
 from core.geometry import look_at_camera, project
 from core.retime import between_frames, retime
@@ -31,15 +31,6 @@ def test_between_frames_recovers_fractional_times():
     assert np.isnan(out[1]) and np.isfinite(np.delete(out, 1)).all()
 
 
-def _coco(joints):
-    from bench.mocap import COCO_FROM_SMPL
-
-    kp = np.zeros(joints.shape[:1] + (17, 3))
-    for k, sj in COCO_FROM_SMPL.items():
-        kp[:, k] = joints[:, sj]
-    return kp
-
-
 @needs_mocap
 def test_retime_finds_warped_times_at_other_frame_rates():
     """A 30 fps reference and two clips (25 fps with the protocol's non-uniform warp, 24 fps
@@ -64,7 +55,7 @@ def test_retime_finds_warped_times_at_other_frame_rates():
         az = 1.0 + 1.7 * j
         R, tr = look_at_camera(np.array([6 * np.cos(az), 6 * np.sin(az), 1.2]), np.array([0.5, -0.8, 0.9]))
         K = intrinsics(900.0, 1280, 720)
-        kp3 = _coco(mocap.at(t * 120))
+        kp3 = coco_keypoints(mocap.at(t * 120))
         kp3[:, 1:5] = np.nan  # eyes and ears: not in the mocap
         uv = project(kp3.reshape(-1, 3), K, R, tr)[0].reshape(len(t), 17, 2)
         conf = np.where(np.isfinite(uv).all(-1), 0.9, 0.0)
@@ -76,7 +67,7 @@ def test_retime_finds_warped_times_at_other_frame_rates():
                                (1280, 720)))
         cams.append(Camera(R, tr, 900.0, np.array([640.0, 360.0])))
     truth = [t * 30 for t in clip_t[1:]]
-    world = np.nan_to_num(_coco(mocap.at(ref_t * 120)))
+    world = np.nan_to_num(coco_keypoints(mocap.at(ref_t * 120)))
     c = retime(tracks, world, cams, fps, 0)
     err = sync_error_pct(c.ref_time[1:], truth, len(ref_t))
     frames = [np.nanmean(np.abs(a - b)) for a, b in zip(c.ref_time[1:], truth)]

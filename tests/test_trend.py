@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from conftest import SHARED
+from conftest import SHARED, coco_keypoints
 from core.trend import trend_filter
 
 needs_mocap = pytest.mark.skipif(not (SHARED / "deepmimic_walk.npz").is_file(), reason="shared/mocap missing")
@@ -43,7 +43,7 @@ def test_straight_pieces_cut_the_scatter_of_per_frame_times():
     from dataclasses import replace
 
     from bench.metrics import sync_error_pct
-    from bench.mocap import COCO_FROM_SMPL, load_mocap
+    from bench.mocap import load_mocap
     from bench.protocol import make_problem
     from core.cameras import Camera
     from core.retime import RetimeSettings, retime
@@ -58,9 +58,7 @@ def test_straight_pieces_cut_the_scatter_of_per_frame_times():
     for smooth in (0.0, 0.1):
         times = []
         for view in problem.views[1:]:
-            kp = np.zeros((n, 17, 3))
-            for k, j in COCO_FROM_SMPL.items():
-                kp[:, k] = (ground + view.scale * (joints - ground))[:, j]
+            kp = coco_keypoints(ground + view.scale * (joints - ground))
             cam = Camera(view.R, view.t, float(view.K[0, 0]), view.K[:2, 2].copy())
             corr = retime([problem.views[0].tracks, view.tracks], kp, [cam, cam], [30.0, 30.0], 0,
                           replace(RetimeSettings(), smooth=smooth))
