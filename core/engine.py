@@ -26,6 +26,7 @@ from .init3d import InitSettings, fit_monocular
 from .retime import RetimeSettings, retime
 from .sync import Correspondence, SyncSettings, features_2d, synchronise
 from .triangulate import limbs_from_views, place_on_triangulation, triangulate
+from .turns import mend_turned_frames
 
 
 @dataclass(frozen=True)
@@ -282,10 +283,11 @@ def _start_state(tracks, corr, mono, registered: BAState, cams, body, ref: int, 
         # size (the oracle's PA-MPJPE on the protocol: 37.7 mm unscaled, 34.0 mm scaled)
         cams, _ = to_body_scale(tracks, corr, cams, mono[ref].keypoints)
         state = _place_in_cameras(mono, cams, body)
-    points, seen = triangulate(tracks, corr, state.cameras)
+    points, seen = triangulate(tracks, corr, state.cameras, in_front=True)
     state = place_on_triangulation(state, corr, points, seen, body)
     if limbs:
         state = limbs_from_views(state, corr, points, seen, body)
+    state = replace(state, pose=tuple(mend_turned_frames(p) for p in state.pose))
     return rotate_world(state, body_frame(state.pose[ref]), body)  # see core.ba.body_frame
 
 

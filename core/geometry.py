@@ -43,6 +43,17 @@ def unwrap_rotvec(rv: np.ndarray) -> np.ndarray:
     rv = np.asarray(rv, np.float64)
     theta = np.linalg.norm(rv, axis=-1)
     axis = rv / np.maximum(theta, 1e-12)[..., None]
+    # no rotation has no axis: it takes the one before it (after it at the start), or unwrapping
+    # would lose the whole turns gathered so far (a body back where it started after one turn)
+    defined = theta > 1e-9
+    if not defined.all():
+        n = len(rv)
+        order = np.arange(n).reshape((n,) + (1,) * (theta.ndim - 1))
+        last = np.maximum.accumulate(np.where(defined, order, -1), axis=0)
+        first = np.flip(np.minimum.accumulate(np.flip(np.where(defined, order, n), 0), axis=0), 0)
+        src = np.where(last >= 0, last, np.minimum(first, n - 1))
+        axis = np.take_along_axis(axis, src[..., None], axis=0)
+        axis = np.where(np.linalg.norm(axis, axis=-1, keepdims=True) > 0.5, axis, [0.0, 0.0, 1.0])
     dots = (axis[1:] * axis[:-1]).sum(-1)
     sign = np.concatenate([np.ones_like(theta[:1]), np.cumprod(np.where(dots < 0, -1.0, 1.0), axis=0)])
     s = np.unwrap(sign * theta, axis=0)

@@ -69,3 +69,19 @@ def test_unwrap_rotvec_makes_a_turning_sequence_continuous_and_keeps_every_rotat
     # several joints at once (N, J, 3)
     both = unwrap_rotvec(np.stack([raw, raw[::-1]], 1))
     np.testing.assert_allclose(both[:, 0], got)
+
+
+def test_unwrap_rotvec_keeps_its_turns_through_an_exact_identity():
+    """A body back where it started after a whole turn has no rotation axis at that frame: the
+    turns gathered so far are kept (they were dropped: 5.93 -> 0 -> 6.63 rad about the vertical),
+    and a sequence that starts or stays at the identity is left at zero."""
+    from core.geometry import unwrap_rotvec
+
+    angles = np.radians(20.0 * np.arange(30))
+    raw = Rotation.from_euler("z", angles[:, None]).as_rotvec()
+    raw[18] = 0.0  # 360 degrees exactly
+    got = unwrap_rotvec(raw)
+    np.testing.assert_allclose(got[:, 2], angles, atol=1e-9)
+    still = np.zeros((6, 2, 3))
+    still[3:, 1] = [0.0, 0.0, 0.5]
+    np.testing.assert_allclose(unwrap_rotvec(still), still)

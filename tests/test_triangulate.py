@@ -41,3 +41,33 @@ def test_a_limb_flipped_in_the_reference_is_taken_from_a_clip_that_agrees(body):
     assert after[:9].max() < 1e-3, after
     np.testing.assert_allclose(out.pose[0][9], ref[9], atol=1e-6)  # (as float32)
     assert out.pose[1] is state.pose[1] and out.pose[2] is state.pose[2]
+
+
+def test_a_point_behind_the_cameras_is_no_triangulation():
+    """Two cameras side by side (0.5 m apart, parallel axes, focal 1000 px) and keypoints 5 m away:
+    100 px of disparity. One keypoint displaced 130 px in the second view (an outlier, as detectors
+    give) makes the rays meet 16.7 m behind the cameras (depth f b / d with d = -30 px); it is left
+    out, the others stay exact."""
+    from core.cameras import Camera
+    from core.tracks import Tracks2D
+    from core.triangulate import triangulate
+
+    rng = np.random.default_rng(0)
+    n = 4
+    points = np.array([0.0, 0.0, 5.0]) + rng.uniform(-0.3, 0.3, (n, 17, 3))
+    cams = [Camera(np.eye(3), np.array([x, 0.0, 0.0]), 1000.0, np.array([640.0, 360.0])) for x in (0.0, -0.5)]
+    tracks = []
+    for c in cams:
+        pc = points @ c.R.T + c.t
+        uv = c.focal * pc[..., :2] / pc[..., 2:3] + c.centre
+        tracks.append(Tracks2D(uv.astype(np.float32), np.full((n, 17), 0.9, np.float32), np.zeros((n, 4), np.float32),
+                               30.0, (1280, 720)))
+    disparity = tracks[0].keypoints[2, 6, 0] - tracks[1].keypoints[2, 6, 0]
+    tracks[1].keypoints[2, 6, 0] += disparity + 30.0  # now -30 px
+    t = np.arange(n, dtype=float)
+    corr = Correspondence(0, (t, t), (t, t), np.ones(2))
+    assert triangulate(tracks, corr, cams)[1].all()  # the camera adjustment's search keeps it
+    out, mask = triangulate(tracks, corr, cams, in_front=True)
+    assert not mask[2, 6]
+    assert mask.sum() == n * 17 - 1
+    assert np.abs(out[mask] - points[mask]).max() < 1e-3
