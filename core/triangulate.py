@@ -21,7 +21,7 @@ def triangulate(tracks, corr, cameras, min_views: int = 2, in_front: bool = Fals
     """World keypoints (N_ref,17,3) and a mask (N_ref,17) of those seen by >= ``min_views`` clips
     (and, with ``in_front``, in front of every camera that sees them)."""
     n_ref = len(corr.clip_time[corr.reference])
-    rows_a, weights, projections = [], [], []
+    rows_a, weights = [], []
     for j, (t, c) in enumerate(zip(tracks, cameras)):
         ct = np.asarray(corr.clip_time[j], float)
         ok = np.isfinite(ct)
@@ -34,7 +34,6 @@ def triangulate(tracks, corr, cameras, min_views: int = 2, in_front: bool = Fals
         a_v = kp[..., 1:2] * P[2] - P[1]
         rows_a += [a_u, a_v]
         weights += [cf, cf]
-        projections.append(P)
     a = np.stack(rows_a, 2)  # (N_ref,17,2M,4)
     w = np.stack(weights, 2)
     a = a / np.maximum(np.linalg.norm(a, axis=-1, keepdims=True), 1e-9) * w[..., None]
@@ -51,8 +50,8 @@ def triangulate(tracks, corr, cameras, min_views: int = 2, in_front: bool = Fals
         # reference camera, 39 and 18 px from its two views, moved that frame's start body 4.3 m).
         # Not for the camera adjustment's search (core.camera_ba), whose cameras may start far
         # off: there such points still steer (its bad-start test ended 8.9 degrees out without them)
-        third = np.stack(projections)[:, 2]  # (M,4): depth = R[2] X + t[2]
-        depth = np.einsum("mi,rki->rkm", third[:, :3], np.nan_to_num(pts)) + third[:, 3]
+        depth = np.einsum("mi,rki->rkm", np.stack([c.R[2] for c in cameras]), np.nan_to_num(pts))
+        depth = depth + np.array([c.t[2] for c in cameras])
         mask &= ~((depth <= 0) & (w[..., 0::2] > 0)).any(-1)
     return np.where(mask[..., None], pts, 0.0), mask
 

@@ -45,10 +45,11 @@ def test_a_limb_flipped_in_the_reference_is_taken_from_a_clip_that_agrees(body):
 
 def test_a_point_behind_the_cameras_is_no_triangulation():
     """Two cameras side by side (0.5 m apart, parallel axes, focal 1000 px) and keypoints 5 m away:
-    100 px of disparity. One keypoint displaced 130 px in the second view (an outlier, as detectors
+    100 px of disparity. One keypoint displaced about 130 px in the second view (an outlier, as detectors
     give) makes the rays meet 16.7 m behind the cameras (depth f b / d with d = -30 px); it is left
     out, the others stay exact."""
     from core.cameras import Camera
+    from core.geometry import project
     from core.tracks import Tracks2D
     from core.triangulate import triangulate
 
@@ -58,8 +59,7 @@ def test_a_point_behind_the_cameras_is_no_triangulation():
     cams = [Camera(np.eye(3), np.array([x, 0.0, 0.0]), 1000.0, np.array([640.0, 360.0])) for x in (0.0, -0.5)]
     tracks = []
     for c in cams:
-        pc = points @ c.R.T + c.t
-        uv = c.focal * pc[..., :2] / pc[..., 2:3] + c.centre
+        uv = project(points, c.K, c.R, c.t)[0]
         tracks.append(Tracks2D(uv.astype(np.float32), np.full((n, 17), 0.9, np.float32), np.zeros((n, 4), np.float32),
                                30.0, (1280, 720)))
     disparity = tracks[0].keypoints[2, 6, 0] - tracks[1].keypoints[2, 6, 0]
