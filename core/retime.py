@@ -31,7 +31,13 @@ from .trend import trend_filter
 @dataclass(frozen=True)
 class RetimeSettings:
     sigma: float = 0.1  # Geman-McClure scale, in units of the person's height in the image
-    step_penalty: float = 0.1  # as core.sync.SyncSettings.step_penalty
+    # as core.sync.SyncSettings.step_penalty; 0.3 as in the first synchronisation's (2D and epipolar)
+    # alignments. On the 18 DeepMimic runs (4 views, seeds 0-2) 0.1 -> 0.3: sync 0.643 -> 0.622%,
+    # PA-MPJPE 20.87 -> 20.64 mm (10 runs' sync better, 5 worse); 0.6: 0.631%, 21.08 mm (run seed 0
+    # 23.4 -> 30.4 mm). A clip's per-frame times against a motion still bent towards the old times
+    # score best a frame or two off in places (walk seed 0: reference frame 32 scores below 31 and 33
+    # for the clip frame that shows 31.9); the pace's prior keeps such frames from pulling the path
+    step_penalty: float = 0.3
     max_step: int = 6  # reference frames per clip frame (at the reference's frame rate)
     min_conf: float = 0.1
     chunk: int = 256  # clip frames per block of the score matrix (bounds memory)
