@@ -112,7 +112,9 @@ def test_bundle_adjustment_brings_a_turned_camera_back(scene, body):
     camera where it is; with the cameras held it stays 3 degrees off."""
     from scipy.spatial.transform import Rotation
 
+    from core.camera_ba import _angle_deg
     from core.engine import CaptureSettings
+    from core.mirror import _turned_about
 
     kp3, cams, tracks = scene
     ident = np.arange(N, dtype=float)
@@ -120,22 +122,18 @@ def test_bundle_adjustment_brings_a_turned_camera_back(scene, body):
     fitted = bundle_adjust(tracks, corr, _place_in_cameras(fit_monocular(tracks, body), cams, body), body,
                            BASettings(), 0, fixed_cameras=True)
     turn = Rotation.from_rotvec(np.deg2rad(3.0) * np.array([0.6, 0.8, 0.0])).as_matrix()
-    centre = -cams[2].R.T @ cams[2].t
-    off = replace(cams[2], R=turn @ cams[2].R, t=-(turn @ cams[2].R) @ centre)
+    off = _turned_about(cams[2], turn @ cams[2].R, -cams[2].R.T @ cams[2].t)  # about its own centre
     start = replace(fitted, cameras=(cams[0], cams[1], off))
     later = CaptureSettings().ba_later
     assert later.optimise_cameras
-
-    def deg(c, truth):
-        return np.degrees(Rotation.from_matrix(c.R @ truth.R.T).magnitude())
 
     moved = start
     for _ in range(3):  # three of the engine's later rounds
         moved = bundle_adjust(tracks, corr, moved, body, later, 0)
     held = bundle_adjust(tracks, corr, start, body, replace(later, optimise_cameras=False), 0)
-    assert deg(moved.cameras[2], cams[2]) < 1.0  # measured: 0.40 (1.44 after one round, 0.15 after 300 steps)
-    assert deg(moved.cameras[1], cams[1]) < 1.0  # measured: 0.40, the bodies' pull while camera 2 was off
-    assert abs(deg(held.cameras[2], cams[2]) - 3.0) < 1e-3
+    assert _angle_deg(moved.cameras[2].R, cams[2].R) < 1.0  # measured: 0.40 (1.44 after one round, 0.15 after 300 steps)
+    assert _angle_deg(moved.cameras[1].R, cams[1].R) < 1.0  # measured: 0.40, the bodies' pull while camera 2 was off
+    assert abs(_angle_deg(held.cameras[2].R, cams[2].R) - 3.0) < 1e-3
     np.testing.assert_allclose(moved.cameras[0].R, cams[0].R, atol=1e-6)
     np.testing.assert_allclose(moved.cameras[0].t, cams[0].t, atol=1e-6)
 
@@ -235,6 +233,7 @@ def test_short_clips_beat_one_clip_without_false_alarms(body):
     from bench.protocol import make_problem
     from core.engine import CaptureSettings, capture_from_tracks
 
+    limit = {"deepmimic_walk.npz": 0.95}  # the final sync error, percent
     for name in ("deepmimic_spinkick.npz", "deepmimic_walk.npz"):
         prob = make_problem(load_mocap(SHARED / name), 4, 0)
         tracks = [v.tracks for v in prob.views]
@@ -244,9 +243,9 @@ def test_short_clips_beat_one_clip_without_false_alarms(body):
         single = score_views(mono.state, prob, views=[0])["pa_mpjpe_mm"]
         warned = [w for w in out.warnings if "camera registration looks wrong" in w]
         assert ours < 0.5 * single and not warned, (name, ours, single, out.warnings)
-        assert out.rounds >= 2 and sync_error(out.corr, prob) < sync_error(out.first_corr, prob), name
-        if name == "deepmimic_walk.npz":
-            assert sync_error(out.corr, prob) < 0.95
+        final = sync_error(out.corr, prob)
+        assert out.rounds >= 2 and final < sync_error(out.first_corr, prob), name
+        assert final < limit.get(name, np.inf), (name, final)
 
 
 @pytest.mark.skipif(not (SHARED / "deepmimic_punch.npz").is_file(), reason="shared/mocap missing")
