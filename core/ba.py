@@ -36,7 +36,7 @@ import torch
 from .body import COCO_NAMES
 from .cameras import Camera, time_span
 from .geometry import unwrap_rotvec
-from .fitting import fit_confidence, geman_mcclure, joint_limit_penalty, project, smoothness
+from .fitting import acceleration, fit_confidence, geman_mcclure, joint_limit_penalty, project, smoothness
 from .init3d import _person_height
 from .kinematics import rodrigues
 
@@ -59,6 +59,11 @@ class BASettings:
     w_limits: float = 1.0
     w_smooth_pose: float = 0.05
     w_smooth_transl: float = 50.0
+    # squared second differences of the shared motion's joint rotations (the root's left out: a spin
+    # turns it fast, and its axis-angle vector does not move at a steady rate); 0: off. The 2D's
+    # noise shakes the joints from frame to frame, and the first differences above, strong enough to
+    # still that, slow fast motions down. See core.engine.CaptureSettings.ba_again for the figures
+    w_accel_pose: float = 0.0
     w_betas: float = 1.0
     w_residual: float = 100.0  # per-clip departures from the shared motion
     shared_first: float = 0.7  # fraction of the iterations run with the residuals frozen at zero: the
@@ -334,6 +339,8 @@ def bundle_adjust(tracks, corr, state: BAState, body, settings: BASettings = BAS
         loss = loss + (conf * rho).sum() / sigma ** 2
         loss = loss + settings.w_smooth_pose * (smoothness(base_pose) + smoothness(rp, seg))
         loss = loss + settings.w_smooth_transl * (smoothness(base_tr) + smoothness(rtr, seg))
+        if settings.w_accel_pose:
+            loss = loss + settings.w_accel_pose * acceleration(base_pose[:, 1:])
         if not shared_only:
             loss = loss + settings.w_residual * (rp[on_idx].square().sum() + 100 * rtr[on_idx].square().sum())
             loss = loss + settings.w_betas * (betas.square().sum(1) * size_t).sum()

@@ -29,6 +29,16 @@ from .triangulate import limbs_from_views, place_on_triangulation, triangulate
 from .turns import mend_turned_frames
 
 
+# the later rounds' penalty on the shared motion's joint accelerations (BASettings.w_accel_pose). The
+# protocol's 2D noise shook the joints from frame to frame: on the 18 DeepMimic runs (4 views, seeds
+# 0-2) PA-MPJPE 20.33 -> 15.23 mm, sync 0.584 -> 0.548%; cmu_01_jumps seed 0 19.52 -> 14.46 mm (the
+# oracle 21.26 -> 15.27), 0.088 -> 0.079%; bench e2e (real YOLO detections) 55.9 -> 48.2 mm, 0.172 ->
+# 0.182%. Weight 15: 15.19 mm, but spinkick seed 1 23.3 (19.0 without; 17.8 at 5). The root's
+# rotation in the penalty too: 15.05 mm, spinkick seed 1 20.3. The first differences' weight
+# (w_smooth_pose) raised instead slowed the fast motions: x30, 16.58 mm, spinkick seed 1 21.2; x100, 28.7
+ACCEL = 5.0
+
+
 @dataclass(frozen=True)
 class CaptureSettings:
     rank: int = 1
@@ -83,13 +93,13 @@ class CaptureSettings:
     # bench e2e 57.6 -> 55.9 mm, 0.168 -> 0.172%; cmu_01_jumps seed 0 19.43 -> 19.52 mm, 0.086 -> 0.088%,
     # its cameras 3.1-3.7 degrees off before and 3.4-3.7 after, focal lengths within 12% both ways
     ba_again: BASettings = field(default_factory=lambda: BASettings(iterations=100, shared_first=0.5,
-                                                                   optimise_cameras=True))
+                                                                   optimise_cameras=True, w_accel_pose=ACCEL))
     # the rounds after the second hold the keypoints' offsets the second fitted. Fitted again in every
     # round, they drift off the joints on real detections: bench e2e 60.5 -> 69.0 mm with five rounds
     # (60.4 held); on the 18 DeepMimic 4-view runs they gain more (22.03 mm against 22.36 held)
     ba_later: BASettings = field(default_factory=lambda: BASettings(iterations=100, shared_first=0.5,
                                                                    fit_offsets=False, hold_offsets=True,
-                                                                   optimise_cameras=True))
+                                                                   optimise_cameras=True, w_accel_pose=ACCEL))
     # synchronisation in the rounds after BA: each clip's 2D against the reference's motion seen
     # through the clip's camera (core.retime)
     retime: RetimeSettings = field(default_factory=RetimeSettings)

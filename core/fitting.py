@@ -56,3 +56,11 @@ def smoothness(x: torch.Tensor, segments: torch.Tensor | None = None) -> torch.T
     if segments is not None:
         d = d * (segments[1:] == segments[:-1])
     return d.sum()
+
+
+def acceleration(x: torch.Tensor) -> torch.Tensor:
+    """Sum of squared second differences along axis 0 of x (N,...): zero for any motion at a
+    constant rate, unlike :func:`smoothness`, which pulls every change towards none."""
+    if x.shape[0] < 3:
+        return x.sum() * 0
+    return (x[2:] - 2 * x[1:-1] + x[:-2]).square().sum()
