@@ -12,7 +12,8 @@ Objective, summed over all frames of all clips:
 
 * Geman-McClure reprojection of the COCO keypoints, weighted by confidence, residuals in units of
   the person's height in the image;
-* temporal smoothness of pose and translation; hinge-joint limits; small pose and shape priors;
+* temporal smoothness of pose and translation (and, with ``w_accel_pose``, of the shared motion's
+  joint accelerations); hinge-joint limits; small pose and shape priors;
 * where the keypoints sit on the body (``fit_offsets``): one offset per COCO keypoint for all clips,
   in the frame of the bone that ends there, left and right mirror images, a small prior. A
   detector's keypoints (or a motion capture's joints) are not where the body model's regressor
@@ -61,8 +62,8 @@ class BASettings:
     w_smooth_transl: float = 50.0
     # squared second differences of the shared motion's joint rotations (the root's left out: a spin
     # turns it fast, and its axis-angle vector does not move at a steady rate); 0: off. The 2D's
-    # noise shakes the joints from frame to frame, and the first differences above, strong enough to
-    # still that, slow fast motions down. See core.engine.CaptureSettings.ba_again for the figures
+    # noise shakes the joints from frame to frame; the first differences above, made strong enough to
+    # still that, slow fast motions down as well. Figures at core.engine.ACCEL
     w_accel_pose: float = 0.0
     w_betas: float = 1.0
     w_residual: float = 100.0  # per-clip departures from the shared motion
