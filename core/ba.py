@@ -5,9 +5,9 @@ Unknowns per clip j: pose theta_ij (world), translation gamma_ij (world), shape 
 only with ``optimise_cameras`` (off by default: ``core.camera_ba`` has fitted them beforehand, and
 letting the bodies and the cameras move together from the first, rough start drifted the focal
 lengths; the engine turns it on in the rounds after the first, see core.engine.CaptureSettings); with
-``fit_times``, each non-reference clip's times against the reference (an offset and a tilt on
-the synchroniser's fractional times: the interpolation of the shared motion is differentiable in
-time), returned as ``BAState.ref_time``.
+``fit_times``, each non-reference clip's times against the reference (a piecewise linear
+correction of the synchroniser's fractional times: the interpolation of the shared motion is
+differentiable in time), returned as ``BAState.ref_time``.
 Objective, summed over all frames of all clips:
 
 * Geman-McClure reprojection of the COCO keypoints, weighted by confidence, residuals in units of
@@ -70,12 +70,14 @@ class BASettings:
     shared_first: float = 0.7  # fraction of the iterations run with the residuals frozen at zero: the
     # shared motion settles before each clip may depart from it
     optimise_cameras: bool = False  # see the module docstring
-    # each clip's times against the reference are refined with the motion: an offset and a tilt (the
-    # change at the ends of the clip's span), in frames, both learning at ``lr_times`` frames per step.
-    # Re-timing alone (core.retime) meets a motion already fitted to the old times, so each round moves
-    # the times only part of the way. The engine fits them in the rounds after the first (see
-    # core.engine.CaptureSettings.ba)
+    # each clip's times against the reference are refined with the motion: a correction, in frames,
+    # linear between ``time_knots`` knots evenly spaced over the clip's span (2: an offset and a tilt),
+    # learning at ``lr_times`` frames per step. Re-timing alone (core.retime) meets a motion already
+    # fitted to the old times, so each round moves the times only part of the way; moved together with
+    # the motion, a stretch of a clip can also leave a wrong time that the motion was bent to. The
+    # engine fits them in the rounds after the first, with 9 knots (core.engine.TIME_KNOTS, with figures)
     fit_times: bool = True
+    time_knots: int = 2
     lr_times: float = 0.02
     # the COCO keypoints' offsets from where the body puts them (core.body.BodyModel.forward), one set
     # for all clips, left and right mirror images; prior w_offsets * |offset|^2 (metres) summed
@@ -170,6 +172,15 @@ def body_frame(pose: np.ndarray) -> np.ndarray:
     return Rotation.from_rotvec(pose[:, 0].astype(np.float64)).mean().inv().as_matrix()
 
 
+def knot_weights(rel: np.ndarray, knots: int) -> np.ndarray:
+    """(N, knots) weights of ``knots`` (>= 2) evenly spaced over [-1, 1] for positions ``rel`` (N,)
+    (clamped there): each position's two neighbouring knots share it linearly, so that the rows sum
+    to one."""
+    grid = np.linspace(-1.0, 1.0, knots)
+    r = np.clip(np.asarray(rel, float), -1.0, 1.0)[:, None]
+    return np.clip(1.0 - np.abs(r - grid[None]) * (knots - 1) / 2.0, 0.0, None)
+
+
 def _interp_rows(x: torch.Tensor, times: torch.Tensor) -> torch.Tensor:
     """x (N_ref,...) at fractional rows ``times`` (B,) (clamped), linear interpolation."""
     t = times.clamp(0, x.shape[0] - 1)
@@ -237,16 +248,16 @@ def bundle_adjust(tracks, corr, state: BAState, body, settings: BASettings = BAS
     on_ref = np.isfinite(rt_np)
     rt = T(np.nan_to_num(rt_np))
     on_ref_t = torch.as_tensor(on_ref, device=dev)
-    # the clips' times as fitted: rt + offset + tilt * (rt - middle) / half-span, per clip (frames)
+    # the clips' times as fitted: rt + the knots' corrections, interpolated linearly at rt's place in
+    # its clip's span (frames)
     spans = [time_span(r[np.isfinite(r)]) for r in (np.asarray(corr.ref_time[j], float) for j in range(m))]
     mid, half = np.array(spans).T
-    rel = (rt - T(mid)[seg]) / T(half)[seg]
+    hats = T(knot_weights((np.nan_to_num(rt_np) - mid[seg_np]) / half[seg_np], settings.time_knots))
     t_free = T([1.0 if (settings.fit_times and j != reference) else 0.0 for j in range(m)])
-    t_off = torch.zeros(m, dtype=dt, device=dev, requires_grad=True)
-    t_tilt = torch.zeros(m, dtype=dt, device=dev, requires_grad=True)
+    t_knots = torch.zeros(m, settings.time_knots, dtype=dt, device=dev, requires_grad=True)
 
     def now_times():
-        return rt + (t_free * t_off)[seg] + (t_free * t_tilt)[seg] * rel
+        return rt + t_free[seg] * (hats * t_knots[seg]).sum(1)
     base_pose = T(base_pose0).requires_grad_(True)
     base_tr = T(base_tr0).requires_grad_(True)
     with torch.no_grad():
@@ -371,7 +382,7 @@ def bundle_adjust(tracks, corr, state: BAState, body, settings: BASettings = BAS
     # then free with the low-rank coupling on, its targets refreshed every ``z_every`` steps
     groups = [{"params": params}]
     if settings.fit_times:
-        groups.append({"params": [t_off, t_tilt], "lr": settings.lr_times})
+        groups.append({"params": [t_knots], "lr": settings.lr_times})
     if off_free:
         groups.append({"params": [off_half], "lr": settings.lr_offsets})
     opt = torch.optim.Adam(groups, lr=settings.lr)

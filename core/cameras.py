@@ -45,8 +45,8 @@ def similarity(src: np.ndarray, dst: np.ndarray, w: np.ndarray) -> tuple[float, 
 
 def time_span(times: np.ndarray) -> tuple[float, float]:
     """The middle and half-span (at least 1) of a clip's reference ``times``: a clip's times are
-    moved as offset + tilt x (time - middle) / half-span (:mod:`core.ba`, :mod:`core.camera_ba`);
-    (0, 1) when there are none."""
+    moved as offset + tilt x (time - middle) / half-span (:mod:`core.camera_ba`), or by knots
+    spread over the span (:mod:`core.ba`); (0, 1) when there are none."""
     if not len(times):
         return 0.0, 1.0
     return 0.5 * (times.min() + times.max()), max(1.0, 0.5 * (times.max() - times.min()))

@@ -2,8 +2,8 @@
 then checked and refined by two-view epipolar geometry, core.epipolar) -> camera registration and
 adjustment (core.camera_ba, which on short clips also fits each clip's time offset and tilt) ->
 (SMPL-BA <-> synchronisation by reprojection, core.retime) x K. The BA
-also moves each clip's times as a whole (offset and tilt) with the motion; the re-timing then
-places every frame again.
+also moves each clip's times with the motion (a correction linear between a few knots); the
+re-timing then places every frame again.
 
 ``capture_from_tracks`` is what ``python -m core capture`` runs after detection and what the
 benchmark runs on synthetic tracks.
@@ -37,6 +37,16 @@ from .turns import mend_turned_frames
 # rotation in the penalty too: 15.05 mm, spinkick seed 1 20.3. The first differences' weight
 # (w_smooth_pose) raised instead slowed the fast motions: x30, 16.58 mm, spinkick seed 1 21.2; x100, 28.7
 ACCEL = 5.0
+# the later rounds' time correction (BASettings.fit_times): 9 knots over each clip's span, at 0.1
+# frames per step, rather than an offset and a tilt at 0.02. On the 18 DeepMimic runs (4 views,
+# seeds 0-2): sync 0.548 -> 0.503% (run seeds 0-2 0.74 / 0.86 / 0.44 -> 0.51 / 0.60 / 0.30; walk
+# seed 1 0.78 -> 1.06, kick seed 2 0.46 -> 0.57), PA-MPJPE 15.23 -> 15.14 mm; 3 views 0.563 ->
+# 0.555%, 20.29 -> 20.24 mm; cmu_01_jumps seed 0 0.0794 -> 0.0796%, 14.46 -> 14.47 mm; bench e2e
+# 0.182 -> 0.191%, 48.22 -> 48.12 mm. Two knots at 0.1: 0.551%. At 0.02, 5 / 9 / 17 knots: 0.525 /
+# 0.518 / 0.526%; 9 knots at 0.05 / 0.2: 0.504 / 0.509%; 17 at 0.1: 0.520%; a knot per reference
+# frame: 0.554%; the knots' second differences penalised (weight 10 / 100): 0.512 / 0.544%; fitted
+# in the first BA as well: 0.542%, 15.50 mm
+TIME_KNOTS, LR_TIMES = 9, 0.1
 
 
 @dataclass(frozen=True)
@@ -47,7 +57,7 @@ class CaptureSettings:
     # stop when the re-timing moves the reference times less than this from those the last BA
     # settled on: a mean over the clips' frames, in percent of the reference timeline (the sync
     # error's unit); the first re-timing is always followed by another BA round (it replaces the 2D
-    # poses' times, not refines them). The per-frame re-timing and the BA's offset and tilt keep a
+    # poses' times, not refines them). The per-frame re-timing and the BA's time fit kept a
     # ~0.2-frame disagreement (cmu_01_jumps seeds 0/1/2 with both fitting times: 0.38-0.48, then
     # 0.19-0.21, then 0.11-0.18 frames of 687). It was 0.2 frames whatever the length: 0.03% of
     # cmu_01_jumps, but 0.5% of a 38-frame clip, so the short clips stopped after two rounds while
@@ -69,9 +79,10 @@ class CaptureSettings:
     # with two views 34.9 -> 0.14% (the pose match 247 frames off); DeepMimic seed 0 0.93-2.17 ->
     # 0.36-1.90%. After the rounds, 18 DeepMimic runs (seeds 0-2): 29.62 -> 29.39 mm, 1.00 -> 0.80%
     epipolar: EpipolarSettings | None = field(default_factory=EpipolarSettings)
-    # the first BA holds the 2D synchronisation's times; the later rounds also fit each clip's offset
-    # and tilt (BASettings.fit_times). Seed 0, PA-MPJPE / sync error before -> after: cmu_01_jumps
-    # 27.3 / 0.112% -> 27.3 / 0.110%; DeepMimic walk 25.1 / 1.94 -> 24.4 / 1.77, run 34.3 / 1.69 ->
+    # the first BA holds the 2D synchronisation's times; the later rounds also fit each clip's times
+    # (BASettings.fit_times; then an offset and a tilt, now knots: TIME_KNOTS). Seed 0, PA-MPJPE / sync
+    # error before -> after: cmu_01_jumps 27.3 / 0.112% -> 27.3 / 0.110%; DeepMimic walk 25.1 / 1.94
+    # -> 24.4 / 1.77, run 34.3 / 1.69 ->
     # 33.1 / 1.59, jump 27.9 / 1.00 -> 27.2 / 0.86, kick 30.2 / 0.81 -> 29.8 / 0.74, punch 28.7 / 0.88
     # -> 27.4 / 0.80, spinkick 28.5 / 0.37 -> 28.5 / 0.37. Fitting them in the first BA too cut the
     # sync error further (punch 0.67%, jump 0.62) but left deepmimic_punch at 31.8 mm, 1.27x the oracle
@@ -93,13 +104,15 @@ class CaptureSettings:
     # bench e2e 57.6 -> 55.9 mm, 0.168 -> 0.172%; cmu_01_jumps seed 0 19.43 -> 19.52 mm, 0.086 -> 0.088%,
     # its cameras 3.1-3.7 degrees off before and 3.4-3.7 after, focal lengths within 12% both ways
     ba_again: BASettings = field(default_factory=lambda: BASettings(iterations=100, shared_first=0.5,
-                                                                   optimise_cameras=True, w_accel_pose=ACCEL))
+                                                                   optimise_cameras=True, w_accel_pose=ACCEL,
+                                                                   time_knots=TIME_KNOTS, lr_times=LR_TIMES))
     # the rounds after the second hold the keypoints' offsets the second fitted. Fitted again in every
     # round, they drift off the joints on real detections: bench e2e 60.5 -> 69.0 mm with five rounds
     # (60.4 held); on the 18 DeepMimic 4-view runs they gain more (22.03 mm against 22.36 held)
     ba_later: BASettings = field(default_factory=lambda: BASettings(iterations=100, shared_first=0.5,
                                                                    fit_offsets=False, hold_offsets=True,
-                                                                   optimise_cameras=True, w_accel_pose=ACCEL))
+                                                                   optimise_cameras=True, w_accel_pose=ACCEL,
+                                                                   time_knots=TIME_KNOTS, lr_times=LR_TIMES))
     # synchronisation in the rounds after BA: each clip's 2D against the reference's motion seen
     # through the clip's camera (core.retime)
     retime: RetimeSettings = field(default_factory=RetimeSettings)
