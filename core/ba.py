@@ -173,9 +173,9 @@ def body_frame(pose: np.ndarray) -> np.ndarray:
 
 
 def knot_weights(rel: np.ndarray, knots: int) -> np.ndarray:
-    """(N, knots) weights of ``knots`` (>= 2) evenly spaced over [-1, 1] for positions ``rel`` (N,)
+    """(N, knots) weights of ``knots`` evenly spaced over [-1, 1] for positions ``rel`` (N,)
     (clamped there): each position's two neighbouring knots share it linearly, so that the rows sum
-    to one."""
+    to one (one knot: a single offset)."""
     grid = np.linspace(-1.0, 1.0, knots)
     r = np.clip(np.asarray(rel, float), -1.0, 1.0)[:, None]
     return np.clip(1.0 - np.abs(r - grid[None]) * (knots - 1) / 2.0, 0.0, None)
