@@ -31,6 +31,27 @@ def test_between_frames_recovers_fractional_times():
     assert np.isnan(out[1]) and np.isfinite(np.delete(out, 1)).all()
 
 
+def test_between_frames_says_how_sharply_each_time_is_fixed():
+    """The information of each match: the confidence-weighted squared step of the projections to
+    the neighbouring reference frames, the mean of both sides (one side at the ends), the
+    Geman-McClure weight 1 for an exact observation; a performer standing still has none, no match
+    has none."""
+    rng = np.random.default_rng(1)
+    uv = np.cumsum(rng.normal(0, 5, (12, 13, 2)), axis=0) + 500
+    uv[8:] = uv[8]  # standing still from frame 8 on
+    have = np.ones(uv.shape[:2], bool)
+    conf = rng.uniform(0.5, 1.0, (5, 13))
+    matched = np.array([0, 4, 9, -1, 11])
+    obs = uv[np.maximum(matched, 0)]
+    times, sharp = between_frames(uv, have, obs, conf, np.full(5, 50.0), matched, information=True)
+    np.testing.assert_allclose(sharp[0], (conf[0] * ((uv[1] - uv[0]) ** 2).sum(-1)).sum())
+    expect = 0.5 * (conf[1] * (((uv[3] - uv[4]) ** 2).sum(-1) + ((uv[5] - uv[4]) ** 2).sum(-1))).sum()
+    np.testing.assert_allclose(sharp[1], expect)
+    assert sharp[2] == 0.0 and sharp[4] == 0.0 and sharp[3] == 0.0 and np.isnan(times[3])
+    np.testing.assert_allclose(times[[0, 1, 2, 4]], [0.0, 4.0, 9.0, 11.0], atol=1e-9)
+    np.testing.assert_array_equal(between_frames(uv, have, obs, conf, np.full(5, 50.0), matched), times)
+
+
 @needs_mocap
 def test_retime_finds_warped_times_at_other_frame_rates():
     """A 30 fps reference and two clips (25 fps with the protocol's non-uniform warp, 24 fps

@@ -35,11 +35,30 @@ def test_a_straight_map_with_one_change_of_speed_keeps_its_corner():
     np.testing.assert_allclose(trend_filter(truth, 0.1), truth, atol=0.01)
 
 
+def test_sure_frames_steer_the_fit_and_unsure_ones_follow():
+    """Each frame's time scattered as its own sharpness says (standard deviation 0.3 frames over
+    the root of a weight drawn from 0.1-10): weighted by it, the fitted map is closer to the true
+    one than the unweighted fit (measured 0.117 against 0.221 frames here, 0.61 of it on average
+    over seeds 0-9, at most 0.71), and weights that are all equal give the unweighted fit."""
+    from bench.protocol import time_warp
+
+    rng = np.random.default_rng(0)
+    truth = time_warp(200, rng)
+    sharp = 10.0 ** rng.uniform(-1, 1, len(truth))
+    noisy = truth + rng.normal(0, 0.3, len(truth)) / np.sqrt(sharp)
+    plain = np.abs(trend_filter(noisy, 0.1) - truth).mean()
+    weighted = np.abs(trend_filter(noisy, 0.1, frame_weight=sharp) - truth).mean()
+    assert weighted < 0.75 * plain, (weighted, plain)
+    np.testing.assert_allclose(trend_filter(noisy, 0.1, frame_weight=np.full(len(truth), 7.0)),
+                               trend_filter(noisy, 0.1), atol=1e-9)
+
+
 @needs_mocap
 def test_straight_pieces_cut_the_scatter_of_per_frame_times():
     """DeepMimic walk, the protocol's 4 views (seed 0): each clip's 2D re-timed against the true
     motion (at its performer's size) seen through its true camera. Frame by frame the times scatter
-    by up to 0.9 frames (0.45% of the timeline); fitted by straight pieces, 0.35%."""
+    by up to 0.9 frames (0.45% of the timeline); fitted by straight pieces, 0.36% (each frame
+    weighted by how sharply it fixes its time; 0.36% too with all alike)."""
     from dataclasses import replace
 
     from bench.metrics import sync_error_pct
