@@ -109,7 +109,7 @@ class CaptureSettings:
     # views, seeds 0-2): sync 0.622 -> 0.584%, PA-MPJPE 20.64 -> 20.33 mm (run seed 0 1.045 -> 0.824%);
     # bench e2e 57.6 -> 55.9 mm, 0.168 -> 0.172%; cmu_01_jumps seed 0 19.43 -> 19.52 mm, 0.086 -> 0.088%,
     # its cameras 3.1-3.7 degrees off before and 3.4-3.7 after, focal lengths within 12% both ways
-    ba_again: BASettings = field(default_factory=lambda: _later_rounds())
+    ba_again: BASettings = field(default_factory=_later_rounds)
     # the rounds after the second hold the keypoints' offsets the second fitted. Fitted again in every
     # round, they drift off the joints on real detections: bench e2e 60.5 -> 69.0 mm with five rounds
     # (60.4 held); on the 18 DeepMimic 4-view runs they gain more (22.03 mm against 22.36 held)

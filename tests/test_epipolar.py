@@ -25,6 +25,14 @@ def _corr(ref_times, n_ref):
     return Correspondence(0, rts, tuple(invert_time_map(t, n_ref) for t in rts), np.ones(len(rts)))
 
 
+def _given_late(n, n_ref, late=250.0):
+    """Clip 1 (``n`` frames) given ``late`` reference frames late (NaN past the reference's end),
+    with a low confidence, as a wrong pose match leaves it."""
+    wrong = np.arange(n) + late
+    wrong[wrong > n_ref - 1] = np.nan
+    return replace(_corr([np.arange(n_ref), wrong], n_ref), confidence=np.array([1.0, 0.2]))
+
+
 def _mae(rt, truth):
     return float(np.nanmean(np.abs(np.asarray(rt) - truth)))
 
@@ -51,9 +59,7 @@ def test_the_search_aligns_its_best_few_maps_not_only_the_first(candidates):
         tracks.append(_keypoints(pivot + v.scale * (joints - pivot), v.K, v.R, v.t, v.tracks.size,
                                  np.random.default_rng([1, 1, j]), 4.0, 0.05))
     n_ref, n = p.reference_frames, tracks[1].frames
-    wrong = np.arange(n) + 250.0
-    wrong[wrong > n_ref - 1] = np.nan
-    corr = replace(_corr([np.arange(n_ref), wrong], n_ref), confidence=np.array([1.0, 0.2]))
+    corr = _given_late(n, n_ref)
     out = refine_correspondence(tracks, corr, [30.0, 30.0], EpipolarSettings(candidates=candidates))
     error = _mae(out.ref_time[1], p.views[1].ref_time)
     assert (error < 1.0) if candidates == 3 else (error > 200), error
@@ -69,9 +75,7 @@ def test_epipolar_geometry_finds_times_far_from_the_given_ones():
     that fit (measured: 0.58)."""
     views, n_ref = _problem("cmu_01_jumps", 1, [0, 1])
     n = views[1].tracks.frames
-    wrong = np.arange(n) + 250.0
-    wrong[wrong > n_ref - 1] = np.nan
-    corr = replace(_corr([np.arange(n_ref), wrong], n_ref), confidence=np.array([1.0, 0.2]),
+    corr = replace(_given_late(n, n_ref),
                    warnings=("clip 1: its motion matches the reference clip poorly",))
     out = refine_correspondence([v.tracks for v in views], corr, [30.0, 30.0])
     assert _mae(out.ref_time[1], views[1].ref_time) < 1.0
