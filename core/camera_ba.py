@@ -14,9 +14,17 @@ Local minima: with three views, started from the registration (a camera 25 degre
 adjustment over 2,000 points settled 19 degrees out with a focal length 3.4x too long, at a
 higher cost than where it lands from the true cameras. So it runs coarse to fine: a few hundred
 points first, from each start offered (the registration and the essential matrices'
-``core.relpose``), a few dozen steps of SciPy's sparse trust region each, the lowest cost kept;
-then all the points from there, run to convergence (:mod:`core.camera_lm`). With two views the
-focal lengths are held near their guesses (see ``TWO_VIEW_FOCAL_PRIOR``).
+``core.relpose``), ``coarse_steps`` steps of the solver (:mod:`core.camera_lm`) each, the lowest
+cost kept; then all the points from there, run to convergence. With two views the focal lengths
+are held near their guesses (see ``TWO_VIEW_FOCAL_PRIOR``).
+
+The coarse steps were SciPy's sparse trust region with a finite-difference Jacobian until
+2026-11-24: 50 evaluations moved a start that was far off (cost in the millions) hardly at all,
+so the starts' costs told little of their basins (DeepMimic run, 3 views, seed 0, each
+performer scaled about one point: the registration's start stayed 11 and 55 degrees out at 22
+million; the clip-by-clip mix, 39 degrees out on clip 2 at 40,459, lost to the essential start's
+30,097, and the capture ended with cameras 54 and 169 degrees out, 166 mm). 50 steps of the
+converging solver take about as long (0.3-0.8 s on 300 points) and tell the basins apart.
 
 Times: where every reference frame has its points (up to ``max_points``: clips of up to ~80
 reference frames) and there are three views or more, the fine stage also fits each clip's time
@@ -61,12 +69,6 @@ MIN_KNEES = 10  # bent knees below which the mirror check (core.mirror) says not
 TWO_VIEW_FOCAL_PRIOR = 30.0
 
 
-def _rodrigues(rv: np.ndarray) -> np.ndarray:
-    from scipy.spatial.transform import Rotation
-
-    return Rotation.from_rotvec(rv).as_matrix()
-
-
 def _rotvec(r: np.ndarray) -> np.ndarray:
     from scipy.spatial.transform import Rotation
 
@@ -74,7 +76,7 @@ def _rotvec(r: np.ndarray) -> np.ndarray:
 
 
 def refine_cameras(tracks, corr, cameras: list[Camera], max_points: int = 1000, coarse_points: int = 300,
-                   coarse_nfev: int = 50, min_conf: float = 0.3, huber_px: float = 4.0,
+                   coarse_steps: int = 50, min_conf: float = 0.3, huber_px: float = 4.0,
                    limb_px: float = 50.0, known_focal: list | None = None,
                    alternatives: bool = True, swap_deg: float = 15.0,
                    mirror_limit: float = 0.6, fit_times: bool = True) -> tuple[list[Camera], dict]:
@@ -106,14 +108,14 @@ def refine_cameras(tracks, corr, cameras: list[Camera], max_points: int = 1000, 
     fine = _Adjustment(tracks, corr, seen, hold, max_points, min_conf, huber_px, limb_px, fit_times)
     if fine.n_p < 20:
         return list(cameras), {}
-    tried = {name: coarse.solve(cams, coarse_nfev) for name, cams in starts.items()} if coarse.n_p >= 20 else {}
+    tried = {name: coarse.solve(cams, coarse_steps) for name, cams in starts.items()} if coarse.n_p >= 20 else {}
     best = min(tried, key=lambda name: tried[name][1]["cost"]) if tried else "registration"
     kept, swapped, mirrored = tried.get(best), [], None
     if len(tried) == 2:
-        kept, swapped = _swap_starts(coarse, starts, tried, best, coarse_nfev, swap_deg)
+        kept, swapped = _swap_starts(coarse, starts, tried, best, coarse_steps, swap_deg)
     others = []
     if kept:
-        kept, mirrored, others = _unmirror(tracks, corr, coarse, kept, coarse_nfev, mirror_limit)
+        kept, mirrored, others = _unmirror(tracks, corr, coarse, kept, coarse_steps, mirror_limit)
     prior = TWO_VIEW_FOCAL_PRIOR if len(tracks) == 2 else 0.0
     guess = [c.focal for c in cameras]
     out, info = fine.polish(kept[0] if kept else cameras, prior, guess)
@@ -130,17 +132,18 @@ def refine_cameras(tracks, corr, cameras: list[Camera], max_points: int = 1000, 
     return out, info
 
 
-def _swap_starts(coarse, starts: dict, tried: dict, best: str, nfev: int, swap_deg: float):
+def _swap_starts(coarse, starts: dict, tried: dict, best: str, steps: int, swap_deg: float):
     """The two starts mixed clip by clip. Where a clip's two start cameras are over ``swap_deg``
     apart they lie in different basins, and the better start as a whole need not hold the better
-    camera for every clip: DeepMimic run, 3 views, seed 0: the essential start (cost 29,886) had
-    clip 1 right (1.5 degrees) and clip 2 reversed (164); the registration (2.7 million) clip 2
-    54 degrees out, and from it the adjustment ended 62 and 168 degrees out. Clip 1 from the
-    essential and clip 2 from the registration: 12,721, both within 3 degrees. So each such clip
-    is tried from the other start in turn, kept where the coarse cost falls. Only where the two
-    starts also ended apart (``tried``: their coarse solutions): where they met, the basin is one
-    (on the 54 DeepMimic camera stages of seeds 0-2 with 2-4 views, 3 of 9 swaps fewer, none of
-    them among the three failures above)."""
+    camera for every clip: DeepMimic run, 3 views, seed 0: the essential start had clip 1 right
+    (4.8 degrees) and clip 2 reversed (162), and after the coarse steps cost 26,709 with the two
+    cameras 42 and 157 degrees out; the registration had clip 2 55 degrees out (68,589, 22 and 40
+    degrees out after them). Clip 1 from the essential and clip 2 from the registration: 11,065,
+    2.6 and 3.3 degrees out. So each such clip is tried from the other start in turn, kept where
+    the coarse cost falls. Only where the two starts also ended apart (``tried``: their coarse
+    solutions): where they met, the basin is one (on the 54 DeepMimic camera stages of seeds 0-2
+    with 2-4 views, 3 of 9 swaps fewer, none of them among the three failures above; measured
+    with SciPy's coarse steps)."""
     other = next(name for name in starts if name != best)
     current, swapped, kept = list(starts[best]), [], tried[best]
     pairs = list(zip(starts[best], starts[other]))
@@ -151,14 +154,14 @@ def _swap_starts(coarse, starts: dict, tried: dict, best: str, nfev: int, swap_d
             continue  # (with every other clip alike, the swap is the other start, tried already)
         trial = current.copy()
         trial[j] = starts[other][j]
-        result = coarse.solve(trial, nfev)
+        result = coarse.solve(trial, steps)
         if result[1]["cost"] < kept[1]["cost"]:
             current, kept = trial, result
             swapped.append((j, other))
     return kept, swapped
 
 
-def _unmirror(tracks, corr, coarse, kept: tuple, nfev: int, limit: float):
+def _unmirror(tracks, corr, coarse, kept: tuple, steps: int, limit: float):
     """``kept`` (cameras, figures), or, where its structure is mirrored (over ``limit`` of the bent
     knees backwards), the cheapest coarse solution among those from its mirror image and from each
     clip's camera carried half a turn about the performer (:mod:`core.mirror`) whose structure is
@@ -178,7 +181,7 @@ def _unmirror(tracks, corr, coarse, kept: tuple, nfev: int, limit: float):
     starts += [turned_cameras(kept[0], points, seen, j) for j in range(len(tracks)) if j != corr.reference]
     best, trials = None, []
     for start in starts:
-        trial = coarse.solve(start, nfev)
+        trial = coarse.solve(start, steps)
         trials.append(trial[0])
         f, n2 = mirrored_fraction(*triangulate(tracks, corr, trial[0]))
         if n2 >= MIN_KNEES and f < 1 - limit and (best is None or trial[1]["cost"] < best[0][1]["cost"]):
@@ -193,13 +196,13 @@ def _angle_deg(a: np.ndarray, b: np.ndarray) -> float:
 
 
 class _Adjustment:
-    """One camera bundle adjustment's observations (at most ``max_points`` points), residuals and
-    Jacobian sparsity; ``solve`` runs it from given cameras."""
+    """One camera bundle adjustment's observations (at most ``max_points`` points) and limbs;
+    ``solve`` (a few steps) and ``polish`` (to convergence) run it from given cameras."""
 
     def __init__(self, tracks, corr, seen, hold, max_points, min_conf, huber_px, limb_px, fit_times=False):
         self.tracks, self.corr, self.hold, self.huber_px, self.limb_px = tracks, corr, hold, huber_px, limb_px
         m = self.m = len(tracks)
-        self.ref = ref = corr.reference
+        self.ref = corr.reference
         frames = np.where(seen[:, KEYPOINTS].any(1))[0]
         stride = self.stride = max(1, int(np.ceil(len(frames) * len(KEYPOINTS) / max_points)))
         frames = self.frames = frames[::stride]
@@ -218,11 +221,7 @@ class _Adjustment:
             obs_c.append(np.full(good.sum(), j))
             obs_uv.append(uv[good])
             obs_w.append(np.sqrt(cf[good]))
-        self.obs_p, self.obs_c, self.obs_uv, self.obs_w = (np.concatenate(a) for a in (obs_p, obs_c, obs_uv, obs_w))
-        n_o = self.n_o = len(self.obs_p)
-        self.free = [j for j in range(m) if j != ref]
-        self.slot = {j: i for i, j in enumerate(self.free)}
-        self.k = k = 6 * len(self.free)
+        obs_p, obs_c, obs_uv, obs_w = (np.concatenate(a) for a in (obs_p, obs_c, obs_uv, obs_w))
         # limbs: the points of one limb in one frame (both ends kept), its length shared by all frames
         # and by the body's two sides (a human's bones are rigid and symmetric). Free points alone leave
         # the cameras' focal lengths and the structure's shape ambiguous with few views (3 views of the
@@ -234,32 +233,13 @@ class _Adjustment:
         both = (limb_a >= 0) & (limb_b >= 0)
         self.limb_a, self.limb_b = limb_a[both], limb_b[both]
         self.limb_l = np.broadcast_to(LIMB_SIDE, both.shape)[both]
-        n_l = len(self.limb_a)
-        self.observations = Observations(self.obs_p, self.obs_c, self.obs_uv, self.obs_w, self.limb_a, self.limb_b,
-                                         self.limb_l, limb_px)
+        self.observations = Observations(obs_p, obs_c, obs_uv, obs_w, self.limb_a, self.limb_b, self.limb_l, limb_px)
         self.timed = fit_times and stride == 1 and m > 2
         if self.timed:
             self.observations = self._timed_observations(point_of, min_conf)
         self.n_len = int(LIMB_SIDE.max()) + 1
-        n_x = k + m + 3 * n_p + self.n_len
         # the world's scale is left free (the reference camera's pose fixes the rest of the gauge): the
-        # trust region's damping keeps it near its start, and a gauge row over all points would make
-        # the finite-difference Jacobian cost one evaluation per point
-        sp = self.sparsity = _lil((2 * n_o + n_l, n_x))
-        rows = np.arange(n_o)
-        for d in range(2):
-            for j in self.free:
-                sel = rows[self.obs_c == j]
-                for q in range(6):
-                    sp[2 * sel + d, 6 * self.slot[j] + q] = 1
-            sp[2 * rows + d, k + self.obs_c] = 1
-            for q in range(3):
-                sp[2 * rows + d, k + m + 3 * self.obs_p + q] = 1
-        limb_rows = 2 * n_o + np.arange(n_l)
-        for q in range(3):
-            sp[limb_rows, k + m + 3 * self.limb_a + q] = 1
-            sp[limb_rows, k + m + 3 * self.limb_b + q] = 1
-        sp[limb_rows, k + m + 3 * n_p + self.limb_l] = 1
+        # solver's damping keeps it near its start
 
     def _timed_observations(self, point_of: np.ndarray, min_conf: float) -> Observations:
         """Every clip's own keypoints at its own frames (not sampled at the reference's), each seeing
@@ -322,8 +302,8 @@ class _Adjustment:
                 "stride": self.stride, "reproj_before_px": float(before), "reproj_after_px": float(after),
                 "n_ref": int(len(self.corr.clip_time[self.ref])), "cost": float(cost), "focal_at_limit": at_limit}
 
-    def polish(self, cameras: list[Camera], focal_prior: float = 0.0,
-               focal_guess: list | None = None) -> tuple[list[Camera], dict]:
+    def polish(self, cameras: list[Camera], focal_prior: float = 0.0, focal_guess: list | None = None,
+               iterations: int = 200) -> tuple[list[Camera], dict]:
         """The adjustment run to convergence from ``cameras`` (:mod:`core.camera_lm`); with
         ``focal_prior`` > 0, each free log focal length is pulled towards the log of its
         ``focal_guess`` (default: its value in ``cameras``) with weight ``focal_prior`` x
@@ -338,7 +318,7 @@ class _Adjustment:
         n_o = len(self.observations.camera)  # (the timed observations, where fitted, are the clips' own)
         prior = (focal_prior * np.sqrt(n_o), guess) if focal_prior > 0 else None
         (rot, tt, logf, _, _, tau), res0, res, cost, steps = adjust(
-            self.observations, start, centres, self.ref, self.hold, bounds, self.huber_px, prior)
+            self.observations, start, centres, self.ref, self.hold, bounds, self.huber_px, prior, iterations)
         out = [replace(c, R=rot[j] if j != self.ref else c.R, t=tt[j] if j != self.ref else c.t,
                        focal=float(np.exp(logf[j]))) for j, c in enumerate(cameras)]
         info = {**self._figures(logf, res, n_o, self._median_px(res0, n_o), cost, bounds), "steps": steps}
@@ -355,71 +335,10 @@ class _Adjustment:
         n_ref = len(self.corr.clip_time[self.ref])
         return np.clip(rt + tau[0] + tau[1] * (rt - self.mid[j]) / self.half[j], 0, n_ref - 1)
 
-    def solve(self, cameras: list[Camera], max_nfev: int) -> tuple[list[Camera], dict]:
-        """SciPy's trust region from ``cameras`` for at most ``max_nfev`` evaluations: the coarse
-        stage's quick look at a start (it does not converge; :meth:`polish` does)."""
-        from scipy.optimize import least_squares
-
-        m, k, ref, n_p, hold = self.m, self.k, self.ref, self.n_p, self.hold
-        x_pts, length0 = self._start(cameras)
-        centres = np.stack([c.centre for c in cameras])
-        rv0 = np.array([_rotvec(c.R) for c in cameras])
-        t0 = np.array([c.t for c in cameras])
-        logf0 = np.log([c.focal for c in cameras])
-        obs_p, obs_c, obs_uv, obs_w = self.obs_p, self.obs_c, self.obs_uv, self.obs_w
-
-        def unpack(x):
-            rv, tt = rv0.copy(), t0.copy()
-            for j in self.free:
-                s = 6 * self.slot[j]
-                rv[j], tt[j] = x[s:s + 3], x[s + 3:s + 6]
-            logf = np.where(hold, logf0, x[k:k + m])
-            return rv, tt, logf, x[k + m:k + m + 3 * n_p].reshape(n_p, 3), x[k + m + 3 * n_p:]
-
-        def residuals(x):
-            rv, tt, logf, xp, lengths = unpack(x)
-            rot = _rodrigues(rv)
-            cam = np.einsum("oij,oj->oi", rot[obs_c], xp[obs_p]) + tt[obs_c]
-            z = np.maximum(cam[:, 2], 1e-3)
-            uv = np.exp(logf)[obs_c, None] * cam[:, :2] / z[:, None] + centres[obs_c]
-            limb = np.linalg.norm(xp[self.limb_a] - xp[self.limb_b], axis=1) / np.maximum(lengths[self.limb_l], 1e-6) - 1
-            return np.concatenate([((uv - obs_uv) * obs_w[:, None]).ravel(), self.limb_px * limb])
-
-        x0 = np.concatenate([np.concatenate([rv0[j], t0[j]]) for j in self.free] + [logf0, x_pts.ravel(), length0])
-        before = self._median_px(residuals(x0), self.n_o)
-        # focal lengths within what a video camera can have (FOCAL_RANGE x the image's larger side):
-        # unbounded, a spinning performer seen by 4 cameras sent them to 50-2000x (orthographic
-        # limits) with the cameras 50-90 degrees out. Bounds slow SciPy's trust region down (camera
-        # stage 7 -> 16 s on the protocol), so they apply only when the free solution leaves the range.
-        bounds = self._log_bounds(centres)
-        lo, hi = np.full(len(x0), -np.inf), np.full(len(x0), np.inf)
-        lo[k:k + m], hi[k:k + m] = bounds
-
-        def run(start, bounds):
-            # a robust loss whose scale is far below the starting residuals stalls (every residual sits
-            # in its flat part): first at the scale of the starting error, then at the keypoints' noise
-            kw = dict(jac_sparsity=self.sparsity, method="trf", x_scale="jac", max_nfev=max_nfev, bounds=bounds)
-            sol = least_squares(residuals, start, loss="soft_l1", f_scale=max(self.huber_px, 2.0 * before), **kw)
-            return least_squares(residuals, sol.x, loss="huber", f_scale=self.huber_px, **kw)
-
-        with np.errstate(over="ignore", invalid="ignore"):  # trial steps far out (a focal length's exp)
-            sol = run(x0, (-np.inf, np.inf))
-            f_sol = unpack(sol.x)[2]
-            if ((f_sol < lo[k:k + m]) | (f_sol > hi[k:k + m])).any():
-                start = x0.copy()
-                start[k:k + m] = np.clip(start[k:k + m], lo[k:k + m] + 1e-6, hi[k:k + m] - 1e-6)
-                sol = run(start, (lo, hi))
-        rv, tt, logf, _, _ = unpack(sol.x)
-        rot = _rodrigues(rv)
-        out = [replace(c, R=rot[j] if j != ref else c.R, t=tt[j] if j != ref else c.t, focal=float(np.exp(logf[j])))
-               for j, c in enumerate(cameras)]
-        return out, self._figures(logf, sol.fun, self.n_o, before, sol.cost, bounds)
-
-
-def _lil(shape):
-    from scipy.sparse import lil_matrix
-
-    return lil_matrix(shape, dtype=np.int8)
+    def solve(self, cameras: list[Camera], steps: int) -> tuple[list[Camera], dict]:
+        """At most ``steps`` steps of the adjustment from ``cameras``: the coarse stage's look at a
+        start, long enough to tell its basin (it need not converge; :meth:`polish` does)."""
+        return self.polish(cameras, iterations=steps)
 
 
 def limb_lengths(keypoints: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:

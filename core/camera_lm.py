@@ -1,10 +1,10 @@
-"""Levenberg-Marquardt for the camera adjustment's fine stage (:mod:`core.camera_ba`): cameras,
+"""Levenberg-Marquardt for the camera adjustment (:mod:`core.camera_ba`, both stages): cameras,
 free 3D points and the limbs' lengths fitted to the 2D keypoints, with an analytic sparse
 Jacobian, Huber weights recomputed at every step (iteratively reweighted least squares) and the
 damped normal equations solved by SciPy's sparse LU.
 
 Why not SciPy's ``least_squares`` (trust region, finite-difference Jacobian), which the coarse
-stage keeps: on this problem it never converged. From the true cameras (DeepMimic kick, two
+stage used until 2026-11-24: on this problem it never converged. From the true cameras (DeepMimic kick, two
 views) it stopped at its evaluation limit, 60 or 300 alike, wherever the flat valley between the
 focal lengths and the structure's depth had taken it, so the answer moved with the float path
 (8.5 or 15.7 degrees out with 2 or 1 threads). Here, 200 steps (1-4 s) reach a minimum, the same
