@@ -10,7 +10,8 @@ views with known answers, after the paper's Human3.6M protocol (its Fig. 8).
   non-uniform time warp (the timeline cut into N_s1 = 150 equal segments; N_s2 = 50 of them, drawn
   at random, resampled with a random 1..length frames; motions under 300 frames get one segment per
   two frames, a third of them warped) and a random trim keeping 60-100% of it;
-* each view's performer scaled by a random factor in [0.9, 1.1] (about the ground under the root);
+* each view's performer scaled by a random factor in [0.9, 1.1], travel and all, about one point:
+  the ground under the root's mean position over that view's frames;
 * COCO-17 keypoints for the joints the file maps (limbs; the nose from the head where present;
   eyes and ears confidence 0), Gaussian noise (sigma ``noise_px`` at 1080p, scaled with the image),
   outliers (a fraction displaced 30-150 px at 1080p, confidence still high), out-of-frame
@@ -57,18 +58,18 @@ class View:
         return self.joints @ self.R.T + self.t
 
     def unscaled_camera(self) -> tuple[np.ndarray, np.ndarray]:
-        """(R, t) of the camera that sees the unscaled performer as this view's camera sees its
-        scaled one (the scale's pivot, the ground under the root, taken at its mean): true cameras
-        for one performer. With the views' raw cameras no single body fits them all (sizes up to
-        20% apart), which only estimated cameras can absorb.
+        """(R, t) of the camera that sees the unscaled performer exactly as this view's camera sees
+        its scaled one (the scale's pivot, the ground under the root's mean, is where both agree):
+        true cameras for one performer. With the views' raw cameras no single body fits them all
+        (sizes up to 20% apart), which only estimated cameras can absorb.
 
-        Exact only for a performer who stays put: the views scale about the ground under the root
-        frame by frame, so a performer's travel is not scaled with the body, and through these
-        cameras a bigger performer's travel looks shorter. A capture that fits the clips' times
-        takes some of that as time: DeepMimic walk seed 0-2 (4 views), the bundle adjustment's time
-        fit from the true cameras, times and their motion moves the times 0.38 / 0.76 / 1.51% off
-        (seed 2: sizes 1.15 and 1.14 times the reference's, each clip's times squeezed towards its
-        middle); with every view's performer at one size, seed 2 stays 0.55% off."""
+        The pivot is one point per view, so the performer's travel is scaled with its body. Until
+        2026-11-24 each frame was scaled about the ground under its own root: the body grew but its
+        travel did not, a standing foot slid, and these cameras were exact only where the
+        performer stood still. Through them a bigger performer's travel looked shorter, and a
+        capture that fits the clips' times took some of that as time (DeepMimic walk seeds 0-2, 4
+        views: the bundle adjustment's time fit from the true cameras, times and their motion
+        moved the times 0.38 / 0.76 / 1.51% off)."""
         pivot = np.nanmean(self.joints[:, 0], axis=0)
         pivot[2] = 0.0
         return self.R, (self.t + (1 - self.scale) * self.R @ pivot) / self.scale
@@ -164,9 +165,9 @@ def make_problem(mocap: Mocap, views: int, seed: int, noise_px: float = 4.0, out
             times = trim(time_warp(mocap.frames, rng), mocap.frames, rng)
         scale = float(rng.uniform(0.9, 1.1))
         joints = mocap.at(times)
-        ground = joints[:, :1].copy()
-        ground[..., 2] = 0.0
-        joints = ground + scale * (joints - ground)
+        pivot = np.nanmean(joints[:, 0], axis=0)
+        pivot[2] = 0.0
+        joints = pivot + scale * (joints - pivot)
         # each view's keypoint noise from its own stream: geometry and warps do not depend on it
         tracks = _keypoints(joints, K, R, t, size, np.random.default_rng([seed, 1, j]), noise_px, outliers)
         out.append(View(times, joints, K, R, t, scale, tracks))

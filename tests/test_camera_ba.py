@@ -85,7 +85,8 @@ def test_camera_adjustment_escapes_a_bad_start():
     """Three protocol views (true synchronisation), started with camera 1 38 degrees out, camera 2
     9 degrees out and every focal length a guess (1.3 x 1080 px; truth 811-1658): the adjustment
     over 2,000 points alone stayed there (38.2 and 8.8 degrees, focal lengths 0.25-0.47x); coarse
-    to fine from the registration and the essential matrices ends within 6 degrees and 25%."""
+    to fine from the registration and the essential matrices ends within 6 degrees and 25%
+    (measured: 0.3 and 1.0 degrees, focal lengths within 2.1%)."""
     from bench.mocap import load_mocap
     from bench.protocol import make_problem
 
@@ -111,8 +112,9 @@ def test_camera_adjustment_escapes_a_bad_start():
 def test_a_clip_shown_late_is_retimed_with_the_cameras():
     """DeepMimic kick, four protocol views from the true cameras, the true times but clip 2's half a
     frame late: fitted with the cameras, every clip's times end within 0.1 frames of the truth on
-    average (measured: 0.00-0.01) and clip 2's camera within 2.5 degrees; held, that clip's error
-    goes into its camera (3.3 degrees)."""
+    average (measured: 0.02-0.04) and clip 2's camera within 0.8 degrees (measured: 0.47); held,
+    that clip's error goes into its camera (1.35 degrees, where the true times held leave it
+    0.24)."""
     from bench.mocap import load_mocap
     from bench.protocol import make_problem
 
@@ -124,7 +126,7 @@ def test_a_clip_shown_late_is_retimed_with_the_cameras():
     out, info = refine_cameras(tracks, late, true)
     for j, v in enumerate(prob.views):
         assert abs(np.mean(info["ref_time"][j] - v.ref_time)) < 0.1
-    assert _degrees(out[2].R, true[2].R) < 2.5
+    assert _degrees(out[2].R, true[2].R) < 0.8
     held, info_held = refine_cameras(tracks, late, true, fit_times=False)
     assert "ref_time" not in info_held
-    assert _degrees(held[2].R, true[2].R) > 3.0
+    assert _degrees(held[2].R, true[2].R) > 1.0

@@ -59,7 +59,7 @@ def kick_two_views():
 def test_mirror_and_half_turn_cameras(kick_two_views):
     """Through the true cameras the triangulated kick is upright (11% of bent knees backwards:
     noisy two-view triangulation); through clip 1's camera half a turn about the performer it is a
-    mirror image (63%), the camera exactly 180 degrees out. The mirror construction undoes itself
+    mirror image (61%), the camera exactly 180 degrees out. The mirror construction undoes itself
     and leaves the reference camera alone."""
     from bench.evaluate import camera_errors
 
