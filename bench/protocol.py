@@ -70,9 +70,13 @@ class View:
         capture that fits the clips' times took some of that as time (DeepMimic walk seeds 0-2, 4
         views: the bundle adjustment's time fit from the true cameras, times and their motion
         moved the times 0.38 / 0.76 / 1.51% off)."""
-        pivot = np.nanmean(self.joints[:, 0], axis=0)
-        pivot[2] = 0.0
-        return self.R, (self.t + (1 - self.scale) * self.R @ pivot) / self.scale
+        return self.R, (self.t + (1 - self.scale) * self.R @ self.pivot) / self.scale
+
+    @property
+    def pivot(self) -> np.ndarray:
+        """(3,) the point this view's performer is scaled about (:func:`ground_pivot`; scaling
+        about it keeps it where it is)."""
+        return ground_pivot(self.joints)
 
 
 @dataclass(frozen=True)
@@ -98,6 +102,14 @@ class Problem:
         from core.cameras import Camera
 
         return [Camera(*v.unscaled_camera(), float(v.K[0, 0]), v.K[:2, 2].copy()) for v in self.views]
+
+
+def ground_pivot(joints: np.ndarray) -> np.ndarray:
+    """(3,) the ground under the root's mean position over ``joints`` (N,24,3) frames: where a
+    view's performer is scaled about."""
+    pivot = np.nanmean(joints[:, 0], axis=0)
+    pivot[2] = 0.0
+    return pivot
 
 
 def time_warp(frames: int, rng: np.random.Generator) -> np.ndarray:
@@ -165,8 +177,7 @@ def make_problem(mocap: Mocap, views: int, seed: int, noise_px: float = 4.0, out
             times = trim(time_warp(mocap.frames, rng), mocap.frames, rng)
         scale = float(rng.uniform(0.9, 1.1))
         joints = mocap.at(times)
-        pivot = np.nanmean(joints[:, 0], axis=0)
-        pivot[2] = 0.0
+        pivot = ground_pivot(joints)
         joints = pivot + scale * (joints - pivot)
         # each view's keypoint noise from its own stream: geometry and warps do not depend on it
         tracks = _keypoints(joints, K, R, t, size, np.random.default_rng([seed, 1, j]), noise_px, outliers)

@@ -4,11 +4,11 @@ Jacobian, Huber weights recomputed at every step (iteratively reweighted least s
 damped normal equations solved by SciPy's sparse LU.
 
 Why not SciPy's ``least_squares`` (trust region, finite-difference Jacobian), which the coarse
-stage used until 2026-11-24: on this problem it never converged. From the true cameras (DeepMimic kick, two
-views) it stopped at its evaluation limit, 60 or 300 alike, wherever the flat valley between the
-focal lengths and the structure's depth had taken it, so the answer moved with the float path
-(8.5 or 15.7 degrees out with 2 or 1 threads). Here, 200 steps (1-4 s) reach a minimum, the same
-on both float paths.
+stage used until 2026-11-24: on this problem it never converged. From the true cameras
+(DeepMimic kick, two views) it stopped at its evaluation limit, 60 or 300 alike, wherever the
+flat valley between the focal lengths and the structure's depth had taken it, so the answer moved
+with the float path (8.5 or 15.7 degrees out with 2 or 1 threads). Here, 200 steps (1-4 s) reach
+a minimum, the same on both float paths.
 
 Unknowns: each non-reference camera's rotation (a left-multiplied rotation vector per step) and
 translation, every camera's log focal length (within ``log_bounds``; ``hold`` keeps some fixed),

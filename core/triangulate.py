@@ -98,7 +98,8 @@ def _lay_torso(body: np.ndarray, tri: np.ndarray) -> tuple[np.ndarray, np.ndarra
 
 def place_on_triangulation(state, corr, points: np.ndarray, mask: np.ndarray, body):
     """Each clip's bodies moved (root orientation + translation) so their torso keypoints align
-    with the triangulated torso at the matching reference time; other frames are left as they are."""
+    with the triangulated torso at the matching reference time, where it lands (:func:`_lay_torso`);
+    other frames are left as they are."""
     import torch
     from scipy.spatial.transform import Rotation
 

@@ -75,8 +75,7 @@ def test_straight_pieces_cut_the_scatter_of_per_frame_times():
     for smooth in (0.0, 0.1):
         times = []
         for view in problem.views[1:]:
-            pivot = np.nanmean(view.joints[:, 0], axis=0) * [1.0, 1.0, 0.0]  # the view's scaling pivot
-            kp = coco_keypoints(pivot + view.scale * (joints - pivot))
+            kp = coco_keypoints(view.pivot + view.scale * (joints - view.pivot))
             cam = Camera(view.R, view.t, float(view.K[0, 0]), view.K[:2, 2].copy())
             corr = retime([problem.views[0].tracks, view.tracks], kp, [cam, cam], [30.0, 30.0], 0,
                           replace(RetimeSettings(), smooth=smooth))
