@@ -275,7 +275,6 @@ def capture_from_tracks(tracks, body, settings: CaptureSettings = CaptureSetting
     notes += mirror_note
     state = starts[0]
     rounds = 0
-    fitted = retimed = None  # the last adjustment's own times, and the re-timing against its motion
     for k in range(max(1, settings.iterations)):
         rounds = k + 1
         t = time.perf_counter()
@@ -285,9 +284,9 @@ def capture_from_tracks(tracks, body, settings: CaptureSettings = CaptureSetting
             state = bundle_adjust(tracks, corr, state, body, ba_sets[min(k, 2)], ref,
                                   fixed_cameras=true_cams is not None, **ba_round)
         secs["ba"] += time.perf_counter() - t
+        fitted = retimed = None  # this adjustment's own times, and the re-timing against its motion
         if state.ref_time is not None:
             corr = fitted = corr.with_ref_time(state.ref_time)
-        retimed = None
         if k == settings.iterations - 1 or (true_corr is not None and k >= 1):
             break
         if true_corr is not None:
@@ -308,7 +307,8 @@ def capture_from_tracks(tracks, body, settings: CaptureSettings = CaptureSetting
         # 3 views 0.540 -> 0.534%, 2 views 0.996 -> 0.883%; bench e2e 0.179 -> 0.173%; cmu_01_jumps
         # seed 0 0.076 -> 0.079%. The re-timing alone: 4 views 0.412% (9 runs better), e2e 0.171%
         t = time.perf_counter()
-        retimed = retimed or _retime(tracks, state, fps, ref, retime_set, first)
+        if retimed is None:
+            retimed = _retime(tracks, state, fps, ref, retime_set, first)
         corr = mean_times(fitted, retimed)
         secs["sync"] += time.perf_counter() - t
     secs["total"] = sum(secs.values())
