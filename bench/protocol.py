@@ -135,10 +135,14 @@ def time_warp(frames: int, rng: np.random.Generator) -> np.ndarray:
 
 def trim(times: np.ndarray, frames: int, rng: np.random.Generator, min_overlap: float = 0.6) -> np.ndarray:
     """A contiguous part of ``times`` spanning a random 60-100% of the reference timeline."""
+    return times[trim_mask(times, frames, rng, min_overlap)]
+
+
+def trim_mask(times: np.ndarray, frames: int, rng: np.random.Generator, min_overlap: float = 0.6) -> np.ndarray:
+    """(N,) which of ``times`` :func:`trim` keeps."""
     span = rng.uniform(min_overlap, 1.0) * (frames - 1)
     start = rng.uniform(0, frames - 1 - span)
-    keep = (times >= start) & (times <= start + span)
-    return times[keep]
+    return (times >= start) & (times <= start + span)
 
 
 def _cameras(m: int, centre: np.ndarray, radius: float, rng: np.random.Generator):
@@ -176,13 +180,20 @@ def make_problem(mocap: Mocap, views: int, seed: int, noise_px: float = 4.0, out
         else:
             times = trim(time_warp(mocap.frames, rng), mocap.frames, rng)
         scale = float(rng.uniform(0.9, 1.1))
-        joints = mocap.at(times)
-        pivot = ground_pivot(joints)
-        joints = pivot + scale * (joints - pivot)
         # each view's keypoint noise from its own stream: geometry and warps do not depend on it
-        tracks = _keypoints(joints, K, R, t, size, np.random.default_rng([seed, 1, j]), noise_px, outliers)
-        out.append(View(times, joints, K, R, t, scale, tracks))
+        out.append(make_view(mocap.at(times), times, (K, R, t, size), scale, np.random.default_rng([seed, 1, j]),
+                             noise_px, outliers))
     return Problem(mocap, tuple(out), seed)
+
+
+def make_view(joints: np.ndarray, times: np.ndarray, camera: tuple, scale: float, noise_rng: np.random.Generator,
+              noise_px: float, outliers: float) -> View:
+    """A view of ``joints`` (N,24,3) at reference ``times`` (N,) through ``camera`` (K, R, t, size),
+    the performer scaled by ``scale`` about :func:`ground_pivot`, its 2D drawn from ``noise_rng``."""
+    K, R, t, size = camera
+    pivot = ground_pivot(joints)
+    joints = pivot + scale * (joints - pivot)
+    return View(times, joints, K, R, t, scale, _keypoints(joints, K, R, t, size, noise_rng, noise_px, outliers))
 
 
 def _keypoints(joints, K, R, t, size, rng, noise_px, outliers) -> Tracks2D:

@@ -36,6 +36,9 @@ def add_arguments(p) -> None:
     p.add_argument("--decompose", action="store_true",
                    help="--stage full: also run the engine with only the true synchronisation and with only the "
                         "true cameras (what each stage's errors cost, between the capture and the oracle)")
+    p.add_argument("--vary", type=int, default=0, metavar="FRAMES",
+                   help="cut each view from a different FRAMES-frame stretch of a capture that repeats its action "
+                        "(different takes; bench.varied); 0 (default): every view shows the same performance")
     p.add_argument("--json", action="store_true", help="print only the JSON line (the default output)")
 
 
@@ -126,13 +129,18 @@ def run(args) -> dict:
         raise UserError("--views must be 1..16")
     t0 = time.perf_counter()
     mocap = load_mocap(args.mocap)
-    problem = make_problem(mocap, args.views, args.seed, args.noise_px, args.outliers)
+    if args.vary:
+        from .varied import make_varied_problem
+
+        problem = make_varied_problem(mocap, args.views, args.seed, args.vary, args.noise_px, args.outliers)
+    else:
+        problem = make_problem(mocap, args.views, args.seed, args.noise_px, args.outliers)
     if args.use_views:
         if not 1 <= args.use_views <= args.views:
             raise UserError("--use-views must be 1..--views")
         problem = replace(problem, views=problem.views[: args.use_views])
     seconds = {"protocol": time.perf_counter() - t0}
-    out = {"mocap": mocap.name, "views": len(problem.views), "seed": args.seed, "stage": args.stage,
+    out = {"mocap": mocap.name, "views": len(problem.views), "seed": args.seed, "stage": args.stage, "vary": args.vary,
            "frames": [v.frames for v in problem.views], "reference_frames": problem.reference_frames}
     (_sync_stage if args.stage == "sync" else _full_stage)(problem, args, out, seconds)
     seconds["total"] = time.perf_counter() - t0
