@@ -11,6 +11,7 @@ from bench.mocap import Mocap, load_mocap
 from bench.varied import (MAX_COST, STEP_PENALTY, best_match, find_stretches, frame_costs, make_varied_problem,
                           pose_features, reference_times)
 from conftest import ROOT, run_python
+from core.cameras import sample
 from core.errors import UserError
 
 JUMP = ROOT.parent / "shared" / "mocap" / "deepmimic_jump.npz"
@@ -108,8 +109,6 @@ def test_varied_views_show_the_reference_s_action_at_their_true_times():
     for v in p.views[1:]:
         assert 0.6 * 59 - 1 <= np.ptp(v.ref_time) <= 59 and np.all(np.diff(v.ref_time) > 0)
         feats = pose_features((v.joints - v.pivot) / v.scale)
-        from core.cameras import sample
-
         def dist(times):
             at = tuple(sample(f, np.clip(times, 0, 59)) for f in ref_feats)
             return np.diag(frame_costs(at, feats)).mean()
