@@ -13,8 +13,9 @@ performance.
   turned so the hips face the same way, and the pelvis height), the other stretch advancing 0, 1 or
   2 frames per reference frame (0 and 2 with a small penalty). A view's true reference times are
   that warp's: each of its frames at the mean of the reference frames matched to it, frames it
-  skips in between. Two takes of one action have no exact correspondence; the warp's is the truth
-  here, good to about a frame, so the synchronisation error measured against it is a rough figure.
+  skips in between, its ends cut where the warp holds a frame for long (:func:`reference_times`).
+  Two takes of one action have no exact correspondence; the warp's is the truth here, good to about
+  a frame, so the synchronisation error measured against it is a rough figure.
 * Each stretch is turned and moved onto the reference's mean heading and place (no camera can tell
   where on the ground a take happened), then trimmed as the protocol trims (60-100% of the
   reference timeline).
@@ -81,14 +82,34 @@ def best_match(cost: np.ndarray, penalty: float = STEP_PENALTY) -> tuple[np.ndar
     return path, float(acc[end] / n_ref)
 
 
-def reference_times(path: np.ndarray) -> np.ndarray:
-    """(path[-1] - path[0] + 1,) the reference time of each frame of the matched stretch: the mean
-    of the reference frames matched to it, linear between the frames that none matches."""
-    frames = np.arange(path[0], path[-1] + 1)
-    total = np.bincount(path - path[0], np.arange(len(path), dtype=float), len(frames))
-    count = np.bincount(path - path[0], minlength=len(frames))
+def reference_times(path: np.ndarray, hold: int = 3) -> tuple[np.ndarray, np.ndarray]:
+    """The frames of a matched stretch that show the reference's action, (K,), and each one's
+    reference time (K,): the mean of the reference frames matched to it, linear between the frames
+    that none matches.
+
+    Near its ends (from the first quarter, into the last) a warp can hold one frame over many
+    reference frames (over ``hold``): the take started later or stopped earlier than the
+    reference, or went on with something else, and the warp waits for the reference to end.
+    Frames beyond such a hold are left out, and the held frame takes the innermost reference frame
+    of its hold (with the mean, cmu_01_jumps' 90-frame takes ended on frames 10-17 reference
+    frames after the one before)."""
+    path = np.asarray(path)
+    n = len(path)
+    runs = np.flatnonzero(np.r_[True, path[1:] != path[:-1]])  # first row of each run
+    lengths = np.diff(np.r_[runs, n])
+    first, last = 0, n - 1
+    for r, k in zip(runs, lengths):
+        if k > hold and r < n / 4:
+            first = r + k - 1
+        if k > hold and r + k > 3 * n / 4 and last == n - 1:
+            last = r
+    rows = np.arange(first, last + 1, dtype=float)
+    kept = path[first:last + 1]
+    frames = np.arange(kept[0], kept[-1] + 1)
+    total = np.bincount(kept - kept[0], rows, len(frames))
+    count = np.bincount(kept - kept[0], minlength=len(frames))
     hit = count > 0
-    return np.interp(frames, frames[hit], total[hit] / count[hit])
+    return frames, np.interp(frames, frames[hit], total[hit] / count[hit])
 
 
 def find_stretches(joints: np.ndarray, views: int, length: int, grid: int = 10) -> tuple[int, list]:
@@ -150,7 +171,8 @@ def make_varied_problem(mocap: Mocap, views: int, seed: int, length: int, noise_
     facing = float(np.angle(np.mean(np.exp(1j * heading(ref)))))
     pieces = [(ref, np.arange(length, dtype=float))]
     for path, _ in matches:
-        pieces.append((_place(mocap.joints[path[0]:path[-1] + 1], target, facing), reference_times(path)))
+        frames, times = reference_times(path)
+        pieces.append((_place(mocap.joints[frames], target, facing), times))
     roots = np.concatenate([p[0][:, 0] for p in pieces])
     radius = float(np.nanmax(np.linalg.norm(roots[:, :2] - target[:2], axis=1)))
     centre = np.array([target[0], target[1], np.nanmean(ref[:, 0, 2])])

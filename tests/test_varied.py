@@ -35,8 +35,15 @@ def test_best_match_recovers_a_known_warp():
 
 
 def test_reference_times_average_the_matches_and_fill_the_skips():
-    got = reference_times(np.array([3, 3, 4, 6, 6, 6, 7]))
-    np.testing.assert_allclose(got, [0.5, 2.0, 3.0, 4.0, 6.0])
+    frames, times = reference_times(np.array([2, 3, 4, 4, 6, 6, 6, 7]))
+    np.testing.assert_array_equal(frames, np.arange(2, 8))
+    np.testing.assert_allclose(times, [0.0, 1.0, 2.5, 3.75, 5.0, 7.0])
+    # near the ends a frame held over more than ``hold`` reference frames ends the stretch there,
+    # at the innermost of them; inside, a hold is averaged
+    path = np.r_[[5] * 5, 6, 7, 8, [9] * 6, 10, 11, 12, 13, 14, [15] * 4, 16]
+    frames, times = reference_times(path, hold=3)
+    np.testing.assert_array_equal(frames, np.arange(5, 16))
+    np.testing.assert_allclose(times, [4, 5, 6, 7, 10.5, 14, 15, 16, 17, 18, 19])
 
 
 def _repeated(mocap: Mocap, speeds, gap: int = 7):
@@ -75,13 +82,13 @@ def test_stretches_are_the_capture_s_repetitions_with_their_times():
         k = next(k for k, (a, src) in enumerate(takes) if a <= path[0] < a + len(src))
         hit.add(k)
         a, src = takes[k]
-        frames = np.arange(path[0], path[-1] + 1)
+        frames, times = reference_times(path)
         inside = frames < a + len(src)
         # the true reference time of each matched frame: where the reference take shows the
         # source frame this one shows
         true = np.interp(src[frames[inside] - a], ref_src, np.arange(length))
         mid = (src[frames[inside] - a] > ref_src[0]) & (src[frames[inside] - a] < ref_src[-1])
-        err = np.abs(reference_times(path)[inside] - true)[mid]
+        err = np.abs(times[inside] - true)[mid]
         assert err.mean() < 0.5, (k, err.mean())
     assert hit == set(range(4)) - {ref_take}
 
