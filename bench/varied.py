@@ -137,10 +137,11 @@ def find_stretches(joints: np.ndarray, views: int, length: int, grid: int = 10) 
             if best is None or worst < best[0]:
                 best = (worst, a, found)
     if best is None or best[0] > MAX_COST:
-        worst = "none" if best is None else f"{best[0] * 1000:.0f} mm"
-        raise UserError(f"the capture does not repeat a {length}-frame stretch {views} times (the closest "
-                        f"repetitions' worst mean joint distance: {worst}; at most {MAX_COST * 1000:.0f} mm): "
-                        f"--vary needs a capture of one action done several times")
+        why = (f"no stretch has {views - 1} disjoint matches of at least {length // 2} frames elsewhere"
+               if best is None else f"the closest repetitions' worst mean joint distance is {best[0] * 1000:.0f} mm, "
+               f"at most {MAX_COST * 1000:.0f} mm")
+        raise UserError(f"the capture does not repeat a {length}-frame stretch {views} times ({why}): --vary needs "
+                        f"a capture of one action done several times")
     return best[1], best[2]
 
 

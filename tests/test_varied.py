@@ -93,10 +93,23 @@ def test_stretches_are_the_capture_s_repetitions_with_their_times():
     assert hit == set(range(4)) - {ref_take}
 
 
+@needs_mocap
+def test_takes_too_unlike_are_refused():
+    """The same jump four times, but every take's body bent its own way (each limb joint moved by
+    20 cm about the pelvis): the matches are found, and refused as too far apart."""
+    joints, takes = _repeated(load_mocap(JUMP), (1.0, 0.8, 1.25, 0.9))
+    rng = np.random.default_rng(1)
+    for a, src in takes:
+        bend = rng.normal(size=(24, 3))
+        joints[a:a + len(src), 1:] += 0.2 * (bend / np.linalg.norm(bend, axis=1, keepdims=True))[1:]
+    with pytest.raises(UserError, match="worst mean joint distance is 2[0-9][0-9] mm, at most 120 mm"):
+        find_stretches(joints, 4, 40, grid=1)
+
+
 def test_a_capture_that_does_not_repeat_is_refused():
     rng = np.random.default_rng(0)
     walk = np.cumsum(rng.normal(0, 0.05, (400, 24, 3)), 0)  # joints wandering apart: no two stretches alike
-    with pytest.raises(UserError, match="does not repeat"):
+    with pytest.raises(UserError, match="does not repeat a 60-frame stretch 3 times .no stretch has 2 disjoint"):
         find_stretches(walk, 3, 60)
     with pytest.raises(UserError, match="cannot hold 4 disjoint stretches"):
         find_stretches(walk, 4, 120)
