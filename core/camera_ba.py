@@ -158,8 +158,10 @@ def _swap_starts(coarse, starts: dict, tried: dict, best: str, steps: int, swap_
     essential start (52,335) clip 1 from the registration lowered it (49,090), then clip 3
     (48,958), and the capture ended with cameras 27, 62 and 39 degrees out, focal lengths 4.5-5.7x
     the truth, PA-MPJPE 79.5 mm; clip 2 alone from the registration costs 23,113 (13, 5 and 9
-    degrees; 26.4 mm). On the 18 DeepMimic runs (seeds 0-2) with 4 views only deepmimic_run seed
-    2 changed (15.31 -> 14.45 mm); with 3 views none."""
+    degrees; 26.4 mm). On the 18 DeepMimic runs (seeds 0-2) with 4 views two changed:
+    deepmimic_run seed 2 15.31 -> 14.45 mm, and spinkick seed 0 kept its 16.14 mm with its sync
+    error 0.159 -> 0.196% (a camera 1.15 -> 1.53 degrees out); mean 14.54 -> 14.50 mm, 0.408 ->
+    0.410%; with 3 views none."""
     other = next(name for name in starts if name != best)
     current, swapped, kept = list(starts[best]), [], tried[best]
     pairs = list(zip(starts[best], starts[other]))
