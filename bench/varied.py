@@ -28,7 +28,7 @@ import numpy as np
 from core.errors import UserError
 
 from .mocap import LIMB_SMPL, Mocap
-from .protocol import Problem, _cameras, make_view, trim_mask
+from .protocol import Problem, _cameras, ground_pivot, make_view, trim_mask
 
 STEP_PENALTY = 0.01  # metres of mean joint distance, per reference frame on which the other stretch stalls or skips
 MAX_COST = 0.12  # metres: a worse best match is not a repetition of the reference's action
@@ -49,6 +49,11 @@ def heading(joints: np.ndarray) -> np.ndarray:
     """(N,) the angle about the vertical of the hips' left-right axis (the left hip minus the right)."""
     hips = joints[:, 1] - joints[:, 2]
     return np.arctan2(hips[:, 1], hips[:, 0])
+
+
+def mean_heading(joints: np.ndarray) -> float:
+    """The circular mean of :func:`heading` over the frames of ``joints`` (N,24,3)."""
+    return float(np.angle(np.mean(np.exp(1j * heading(joints)))))
 
 
 def frame_costs(ref: tuple, other: tuple) -> np.ndarray:
@@ -148,12 +153,10 @@ def find_stretches(joints: np.ndarray, views: int, length: int, grid: int = 10) 
 def _place(joints: np.ndarray, target: np.ndarray, turn_to: float) -> np.ndarray:
     """``joints`` turned about the vertical through their pelvis' mean so that their mean heading
     is ``turn_to``, and moved so that that mean lies on ``target`` (x, y)."""
-    ang = np.angle(np.mean(np.exp(1j * heading(joints))))
+    ang = mean_heading(joints)
     c, s = np.cos(turn_to - ang), np.sin(turn_to - ang)
     rot = np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
-    centre = np.nanmean(joints[:, 0], 0)
-    centre[2] = 0.0
-    out = (joints - centre) @ rot.T
+    out = (joints - ground_pivot(joints)) @ rot.T
     out[..., :2] += target[:2]
     return out
 
@@ -169,7 +172,7 @@ def make_varied_problem(mocap: Mocap, views: int, seed: int, length: int, noise_
     rng = np.random.default_rng(seed)
     ref = mocap.joints[start:start + length]
     target = np.nanmean(ref[:, 0], 0)
-    facing = float(np.angle(np.mean(np.exp(1j * heading(ref)))))
+    facing = mean_heading(ref)
     pieces = [(ref, np.arange(length, dtype=float))]
     for path, _ in matches:
         frames, times = reference_times(path)

@@ -42,7 +42,6 @@ they stay fixed there."""
 from __future__ import annotations
 
 import itertools
-
 from dataclasses import replace
 
 import numpy as np
