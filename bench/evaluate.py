@@ -31,7 +31,16 @@ def score_views(state, problem, views=None) -> dict:
 
 
 def sync_error(corr, problem) -> float:
-    return sync_error_pct(corr.ref_time[1:], [v.ref_time for v in problem.views[1:]], problem.reference_frames)
+    """:func:`bench.metrics.sync_error_pct` of ``corr`` on the problem's timeline (view 0's), over
+    every view but the capture's reference. A capture built on another view's timeline has its
+    times carried onto view 0's through that view's true times."""
+    k = corr.reference
+    own = problem.views[k].ref_time
+    idx = np.arange(len(own), dtype=float)
+    matched = [np.interp(corr.ref_time[j], idx, own) if k else corr.ref_time[j]
+               for j in range(len(problem.views)) if j != k]
+    truth = [v.ref_time for j, v in enumerate(problem.views) if j != k]
+    return sync_error_pct(matched, truth, problem.reference_frames)
 
 
 def camera_errors(cameras, problem) -> dict:

@@ -20,7 +20,7 @@ views with known answers, after the paper's Human3.6M protocol (its Fig. 8).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -89,19 +89,36 @@ class Problem:
     def reference_frames(self) -> int:
         return self.views[0].frames
 
-    def true_correspondence(self):
-        """The views' true synchronisation as the engine's Correspondence (view 0 the reference)."""
+    def true_correspondence(self, reference: int = 0):
+        """The views' true synchronisation as the engine's Correspondence, on view ``reference``'s
+        timeline (a view's frames outside it unmatched, NaN)."""
         from core.sync import Correspondence, invert_time_map
 
-        n = self.reference_frames
-        return Correspondence(0, tuple(v.ref_time for v in self.views),
-                              tuple(invert_time_map(v.ref_time, n) for v in self.views), np.ones(len(self.views)))
+        own = self.views[reference].ref_time
+        n = len(own)
+        times = [v.ref_time if not reference else
+                 np.interp(v.ref_time, own, np.arange(n, dtype=float), left=np.nan, right=np.nan) for v in self.views]
+        return Correspondence(reference, tuple(times), tuple(invert_time_map(t, n) for t in times),
+                              np.ones(len(self.views)))
 
     def true_cameras(self) -> list:
         """The views' true cameras for one performer (:meth:`View.unscaled_camera`), as the engine's."""
         from core.cameras import Camera
 
         return [Camera(*v.unscaled_camera(), float(v.K[0, 0]), v.K[:2, 2].copy()) for v in self.views]
+
+
+def cut_first_view(problem: Problem, keep: float) -> Problem:
+    """``problem`` with view 0 cut to its first ``keep`` (0-1] of its frames: the other views then
+    show motion past its end, as clips that start and stop at different moments do."""
+    if not 0 < keep <= 1:
+        raise ValueError("keep must be in (0, 1]")
+    v = problem.views[0]
+    n = max(2, int(round(keep * v.frames)))
+    tr = v.tracks
+    tracks = replace(tr, keypoints=tr.keypoints[:n], confidence=tr.confidence[:n], bbox=tr.bbox[:n])
+    first = View(v.ref_time[:n], v.joints[:n], v.K, v.R, v.t, v.scale, tracks)
+    return replace(problem, views=(first,) + problem.views[1:])
 
 
 def ground_pivot(joints: np.ndarray) -> np.ndarray:

@@ -20,10 +20,27 @@ def add_arguments(p) -> None:
     p.add_argument("--tracks", action="store_true", help="inputs are Tracks2D .npz files")
     p.add_argument("--rank", type=int, default=1, help="rank of the low-rank coupling (default 1)")
     p.add_argument("--iters", type=int, default=5, help="outer rounds of sync <-> BA (default up to 5)")
-    p.add_argument("--reference", type=int, default=0, help="index of the reference clip (default 0)")
+    p.add_argument("--reference", type=_reference, default=None, metavar="auto|N",
+                   help="the clip whose timeline the capture is built on: its index among the inputs, or auto "
+                        "(default): the clip that spans most of the action")
     p.add_argument("--model", default="yolo11n-pose", help="YOLO-pose model name or .pt path")
     p.add_argument("--body", default=None, help="body model file (default: the bundled open body)")
     p.add_argument("--device", default="auto", help="auto|cpu|cuda")
+
+
+def _reference(value: str) -> int | None:
+    """--reference: None for auto, else a clip index."""
+    import argparse
+
+    if value == "auto":
+        return None
+    try:
+        index = int(value)
+    except ValueError:
+        index = -1
+    if index < 0:
+        raise argparse.ArgumentTypeError(f"{value!r}: give auto or a clip index (0 for the first)")
+    return index
 
 
 def _expand(inputs: list[str], tracks: bool) -> list[Path]:
@@ -80,6 +97,9 @@ def run(args, progress) -> dict:
 
     t0 = time.perf_counter()
     paths = _expand(args.inputs, args.tracks)
+    reference = args.reference
+    if reference is not None and reference >= len(paths):
+        raise UserError(f"--reference {reference} out of range (clips: {len(paths)})")
     seconds = {}
     homographies = None
     if args.tracks:
@@ -111,14 +131,16 @@ def run(args, progress) -> dict:
             notes.append(msg)
             progress.progress("capture", 0, 1, message=msg)
         tracks = [tracks[i] for i in keep]
+        if reference is not None and reference not in keep:
+            raise UserError(f"nobody was detected in the reference clip {sources[reference]}: give another with "
+                            f"--reference, or --reference auto")
+        reference = None if reference is None else keep.index(reference)
         sources = [sources[i] for i in keep]
         homographies = [homographies[i] for i in keep] if homographies else None
     if not tracks:
         raise UserError("no clip with a person in it: nothing to capture")
-    if not 0 <= args.reference < len(tracks):
-        raise UserError(f"--reference {args.reference} out of range (clips: {len(tracks)})")
     body = BodyModel(args.body, device=resolve_device(args.device))
-    settings = CaptureSettings(rank=args.rank, iterations=args.iters, reference=args.reference,
+    settings = CaptureSettings(rank=args.rank, iterations=args.iters, reference=reference,
                                device=str(resolve_device(args.device)))
     known_focal = None
     if homographies:
@@ -129,7 +151,7 @@ def run(args, progress) -> dict:
     out = capture_from_tracks(tracks, body, settings, progress=lambda s, d, n: progress.progress(s, d, n),
                               known_focal=known_focal)
     result = to_capture_result(out, tracks, body, sources, settings={"rank": args.rank, "iters": args.iters,
-                                                                      "reference": args.reference},
+                                                                      "reference": out.corr.reference},
                                homographies=homographies)
     path = result.save(args.out)
     seconds.update(out.seconds)
@@ -138,6 +160,8 @@ def run(args, progress) -> dict:
                                             "sync_confidence": round(c.sync_confidence, 3),
                                             "camera": "still" if c.rotations is None else "panning"}
                                            for s, t, c in zip(sources, tracks, result.clips)],
+            "reference": {"index": out.corr.reference, "clip": sources[out.corr.reference],
+                          "chosen": "auto" if reference is None else "given"},
             "rounds": out.rounds, "frames_by_views": _frames_by_views(out.corr.views_per_frame()),
             "warnings": notes + list(out.warnings),
             "seconds": {k: round(v, 2) for k, v in seconds.items()},

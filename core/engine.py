@@ -24,6 +24,7 @@ from .cameras import Camera, register_cameras
 from .epipolar import EpipolarSettings, refine_correspondence
 from .errors import UserError
 from .init3d import InitSettings, fit_monocular
+from .reference import choose_reference
 from .retime import RetimeSettings, retime
 from .sync import Correspondence, SyncSettings, features_2d, monotone, synchronise
 from .triangulate import limbs_from_views, place_on_triangulation, triangulate
@@ -60,7 +61,9 @@ def _later_rounds(**changes) -> BASettings:
 class CaptureSettings:
     rank: int = 1
     iterations: int = 5  # outer rounds of sync <-> BA (the paper's reference configuration: up to 5)
-    reference: int = 0
+    # the clip whose timeline the capture is built on; None: the one that spans most of the action
+    # (core.reference), judged from the first synchronisation against the first clip
+    reference: int | None = None
     # stop when the re-timing moves the reference times less than this from those the last BA
     # settled on: a mean over the clips' frames, in percent of the reference timeline (the sync
     # error's unit); the first re-timing is always followed by another BA round (it replaces the 2D
@@ -216,10 +219,12 @@ def capture_from_tracks(tracks, body, settings: CaptureSettings = CaptureSetting
     t = time.perf_counter()
     if true_corr is None:
         feats, valid = features_2d(tracks)
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            corr = synchronise(feats, fps, valid, replace(settings.sync_2d, reference=ref, device=dev), kind="2d")
-        notes += [str(w.message) for w in caught]
+        corr, caught = _sync_2d(feats, fps, valid, 0 if ref is None else ref, settings.sync_2d, dev)
+        if ref is None:
+            ref, _ = choose_reference(corr, fps, settings.sync_2d.min_confidence)
+            if ref != corr.reference:
+                corr, caught = _sync_2d(feats, fps, valid, ref, settings.sync_2d, dev)
+        notes += caught
         if settings.epipolar is not None:
             refined = refine_correspondence(tracks, corr, fps, settings.epipolar)
             dropped = set(corr.warnings) - set(refined.warnings)
@@ -227,6 +232,7 @@ def capture_from_tracks(tracks, body, settings: CaptureSettings = CaptureSetting
             corr = refined
     else:
         corr = true_corr
+        ref = corr.reference
     first = corr
     secs["sync"] = time.perf_counter() - t
 
@@ -314,6 +320,14 @@ def capture_from_tracks(tracks, body, settings: CaptureSettings = CaptureSetting
     secs["total"] = sum(secs.values())
     alone = coverage_note(corr, tracks[ref].source or f"clip {ref}")
     return CaptureOutput(state, corr, mono, first, secs, rounds, notes + ([alone] if alone else []))
+
+
+def _sync_2d(feats, fps, valid, ref: int, settings: SyncSettings, dev) -> tuple[Correspondence, list[str]]:
+    """The first synchronisation, from the clips' 2D against clip ``ref``, and its warnings."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        corr = synchronise(feats, fps, valid, replace(settings, reference=ref, device=dev), kind="2d")
+    return corr, [str(w.message) for w in caught]
 
 
 def _retime(tracks, state: BAState, fps, ref: int, settings: RetimeSettings, first: Correspondence) -> Correspondence:

@@ -74,8 +74,9 @@ class IMOCAP_PG_settings(bpy.types.PropertyGroup):
     iterations: bpy.props.IntProperty(
         name="Iterations", description="Outer rounds of synchronisation and bundle adjustment", default=5, min=1,
         max=20)
-    reference: bpy.props.IntProperty(name="Reference clip", description="The clip whose timeline is the scene's",
-                                     default=0, min=0)
+    reference: bpy.props.IntProperty(
+        name="Reference clip", description="The clip whose timeline is the scene's (its index in the list); "
+        "-1: the capture picks the clip that spans most of the action", default=-1, min=-1)
     detector: bpy.props.StringProperty(name="Detector", description="YOLO-pose model name or weights file",
                                        default="yolo11n-pose")
     with_mesh: bpy.props.BoolProperty(name="Body mesh", default=True)

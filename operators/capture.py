@@ -54,7 +54,8 @@ class IMOCAP_OT_capture(bpy.types.Operator):
             return False
         self._out = bpy.path.abspath(self.output) if self.output else os.path.join(
             os.path.dirname(clips[0]), f"imocap_{time.strftime('%Y%m%d-%H%M%S')}.npz")
-        args = capture_args(clips, self._out, s.rank, s.iterations, min(s.reference, len(clips) - 1), s.detector,
+        reference = -1 if s.reference < 0 else min(s.reference, len(clips) - 1)
+        args = capture_args(clips, self._out, s.rank, s.iterations, reference, s.detector,
                             prefs.device if prefs else "auto", bpy.path.abspath(prefs.body_model) if prefs else "")
         self._runner = WorkerRunner(args, python=python).start()
         if self._runner.state == "failed":

@@ -181,6 +181,7 @@ def test_capture_from_tracks_writes_a_z_up_result(tmp_path, body):
     s = json.loads(r.stdout.splitlines()[-1])["summary"]
     assert len(s["clips"]) == 3 and any("empty clip.mp4" in w for w in s["warnings"])
     assert set(s["seconds"]) >= {"init", "sync", "ba", "total"} and s["peak_memory_mb"] > 0
+    assert s["reference"]["index"] == 0 and s["reference"]["chosen"] == "auto"  # view 0 spans the whole motion
     # how many clips show each reference frame, against the protocol's true spans (a frame or two
     # may move between counts at the clips' ends, where the synchronisation errs)
     n_ref = prob.reference_frames
@@ -200,6 +201,20 @@ def test_capture_from_tracks_writes_a_z_up_result(tmp_path, body):
     for c in res.clips:  # every clip's own motion reprojects through its camera
         assert np.isfinite(c.reproj_px) and 0 <= c.sync_confidence <= 1
     assert paths
+
+
+def test_a_bad_reference_clip_is_refused(tmp_path):
+    """--reference out of range is refused before any work; a reference clip nobody was detected in
+    is named, with the way out."""
+    t = Tracks2D(np.zeros((3, 17, 2)), np.zeros((3, 17)), np.full((3, 4), np.nan), 30.0, (64, 64),
+                 source="nobody.mp4")
+    a = str(t.save(tmp_path / "a.npz"))
+    b = str(replace(t, source="also nobody.mp4").save(tmp_path / "b.npz"))
+    for ref, why in (("2", "--reference 2 out of range (clips: 2)"), ("x", "give auto or a clip index"),
+                     ("1", "nobody was detected in the reference clip also nobody.mp4")):
+        r = run_python(["-m", "core", "capture", a, b, "--tracks", "--reference", ref, "--out", str(tmp_path / "o.npz")])
+        assert r.returncode != 0 and why in r.stderr + r.stdout, (ref, r.stderr[-2000:])
+    assert not (tmp_path / "o.npz").exists()
 
 
 def test_frames_only_the_reference_shows_are_named():
