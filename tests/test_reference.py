@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from conftest import SHARED
-from core.reference import choose_reference, clip_spans, measured_pace
+from core.reference import choose_reference, clip_spans
 from core.sync import Correspondence, invert_time_map
 
 NAN = np.nan
@@ -20,19 +20,11 @@ def _corr(ref_times, n_ref, confidence=None, reference=0):
                           np.ones(len(rts)) if confidence is None else np.asarray(confidence, float))
 
 
-def test_spans_take_the_frame_rates_pace_unless_the_clip_runs_at_another_speed():
-    """Clip 1 (60 fps against 30) matched at half a reference frame per frame: 20 frames span 9.5
-    reference frames. Clip 2 runs in slow motion, a quarter frame per frame (measured away from the
-    reference's ends, where it is squeezed onto the last frame); clip 3 runs 1.3x fast, within
-    what counts as the same speed, and keeps the frame rates' pace."""
-    n_ref = 40
-    clip1 = 4 + 0.5 * np.arange(20)
-    clip2 = np.minimum(30 + 0.25 * np.arange(60), n_ref - 1.0)  # past the end from frame 36 on
-    clip3 = 1.3 * np.arange(25)
-    corr = _corr([None, clip1, clip2, clip3], n_ref)
-    assert measured_pace(clip2, n_ref) == pytest.approx(0.25)
-    assert np.isnan(measured_pace(np.r_[0.0, 1, 2, 37, 38, 39], n_ref))  # all within 3 frames of the ends
-    np.testing.assert_allclose(clip_spans(corr, [30.0, 60.0, 30.0, 30.0]), [39, 9.5, 59 * 0.25, 24])
+def test_spans_are_lengths_in_time():
+    """Clip 1 has 21 frames at 60 fps against the first clip's 30: it spans 10 reference frames,
+    whatever pace the synchroniser matched it at."""
+    corr = _corr([None, 4 + 0.3 * np.arange(21), np.arange(5.0)], 40)
+    np.testing.assert_allclose(clip_spans(corr, [30.0, 60.0, 30.0]), [39, 10, 4])
 
 
 def test_the_clip_that_spans_the_most_becomes_the_reference():
@@ -70,6 +62,31 @@ def test_sync_error_on_another_clips_timeline():
     # on view 0's own timeline: the plain metric
     own = SimpleNamespace(reference=0, ref_time=[truth[0], truth[1] + 1.0, truth[2]])
     assert sync_error(own, problem) == pytest.approx(100 * 6 / 12 / 10)
+
+
+@pytest.mark.skipif(not (SHARED / "deepmimic_kick.npz").is_file(), reason="shared/mocap missing")
+def test_a_short_clip_of_another_action_given_first_is_not_the_reference():
+    """A DeepMimic walk clip (24 frames) before three views of a kick (31-41 frames): against the
+    walk every kick clip finds a stretch that matches (confidence 0.99), so its confidences cannot
+    tell; the longest kick clip becomes the reference, and against it the walk is reported as
+    matching poorly (0.13)."""
+    from bench.mocap import load_mocap
+    from bench.protocol import make_problem
+    from core.engine import CaptureSettings, _sync_2d
+    from core.sync import features_2d
+
+    walk = make_problem(load_mocap(SHARED / "deepmimic_walk.npz"), 2, 0).views[1].tracks
+    kick = make_problem(load_mocap(SHARED / "deepmimic_kick.npz"), 4, 0).views[:3]
+    tracks = [walk] + [v.tracks for v in kick]
+    settings = CaptureSettings().sync_2d
+    feats, valid = features_2d(tracks)
+    first, _ = _sync_2d(feats, [30.0] * 4, valid, 0, settings, "cpu")
+    assert (first.confidence[1:] > 0.9).all()
+    k, spans = choose_reference(first, [30.0] * 4, settings.min_confidence)
+    assert k == int(np.argmax([t.frames for t in tracks])) == 1
+    corr, notes = _sync_2d(feats, [30.0] * 4, valid, k, settings, "cpu")
+    assert corr.confidence[0] < settings.min_confidence < corr.confidence[2:].min()
+    assert len(notes) == 1 and notes[0].startswith("clip 0: its motion matches the reference clip poorly")
 
 
 @pytest.mark.skipif(not (SHARED / "deepmimic_punch.npz").is_file(), reason="shared/mocap missing")
