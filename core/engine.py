@@ -23,7 +23,7 @@ from .camera_ba import refine_cameras, to_body_scale
 from .cameras import Camera, register_cameras
 from .epipolar import EpipolarSettings, refine_correspondence
 from .errors import UserError
-from .init3d import InitSettings, fit_monocular
+from .init3d import InitSettings, _person_height, fit_monocular
 from .reference import choose_reference
 from .retime import RetimeSettings, retime
 from .sync import Correspondence, SyncSettings, features_2d, monotone, synchronise
@@ -171,6 +171,38 @@ def coverage_note(corr: Correspondence, name: str) -> str | None:
             f"clips see it; a clip that covers them would help")
 
 
+# a clip whose bodies fit its keypoints this much worse than the other clips' do (median
+# reprojection relative to the person's height in its image: MISFIT_RATIO times the others' median
+# and over MISFIT_REL) likely shows another action or another person. On the 18 DeepMimic runs (4
+# views, seeds 0-2) a clip's figure reached 5.5% and 3.1x the others'; a clip of another action put
+# among three views of jump, punch or kick (walk or spinkick, first or third) 7.7-18.3% and 3.5-9x,
+# but for a walk among jumps (3.5%, 1.7x), which the synchroniser matched with confidence 0.87
+MISFIT_RATIO = 2.5
+MISFIT_REL = 0.065
+
+
+def clip_name(tracks, j: int) -> str:
+    return f"clip {j} ({tracks[j].source})" if tracks[j].source else f"clip {j}"
+
+
+def misfit_notes(tracks, reproj_px) -> list[str]:
+    """Warnings for the clips whose keypoints the capture's bodies fit far worse than the others'
+    (see ``MISFIT_RATIO``); ``reproj_px`` per clip (N_j,) reprojection errors."""
+    if len(tracks) < 3:
+        return []
+    rel = np.array([np.nanmedian(r) / np.median(_person_height(t.keypoints, t.confidence))
+                    for r, t in zip(reproj_px, tracks)])
+    notes = []
+    for j, r in enumerate(rel):
+        others = float(np.median(np.delete(rel, j)))
+        if r > MISFIT_REL and r > MISFIT_RATIO * others:
+            notes.append(f"{clip_name(tracks, j)}: the captured body fits its keypoints poorly (median reprojection "
+                         f"{np.nanmedian(reproj_px[j]):.0f} px, {100 * r:.0f}% of the person's height, against "
+                         f"{100 * others:.0f}% in the other clips): it may show another action or another person; "
+                         f"check it, or capture without it")
+    return notes
+
+
 def check_tracks(tracks) -> list[str]:
     """Refuse NaN/inf; returns the names of clips nobody was detected in."""
     empty = []
@@ -249,8 +281,7 @@ def capture_from_tracks(tracks, body, settings: CaptureSettings = CaptureSetting
         if "ref_time" in info:
             corr = corr.with_ref_time(info["ref_time"])
         if info.get("focal_at_limit"):
-            names = ", ".join(f"clip {j} ({tracks[j].source})" if tracks[j].source else f"clip {j}"
-                              for j in info["focal_at_limit"])
+            names = ", ".join(clip_name(tracks, j) for j in info["focal_at_limit"])
             notes.append(f"camera registration looks wrong for {names} (focal length at the edge of the "
                          f"plausible range): the motion may be too ambiguous for these views; check the "
                          f"cameras in Blender, or capture from fewer clips")
@@ -319,6 +350,7 @@ def capture_from_tracks(tracks, body, settings: CaptureSettings = CaptureSetting
         secs["sync"] += time.perf_counter() - t
     secs["total"] = sum(secs.values())
     alone = coverage_note(corr, tracks[ref].source or f"clip {ref}")
+    notes += misfit_notes(tracks, state.reproj_px)
     return CaptureOutput(state, corr, mono, first, secs, rounds, notes + ([alone] if alone else []))
 
 

@@ -182,6 +182,7 @@ def test_capture_from_tracks_writes_a_z_up_result(tmp_path, body):
     assert len(s["clips"]) == 3 and any("empty clip.mp4" in w for w in s["warnings"])
     assert set(s["seconds"]) >= {"init", "sync", "ba", "total"} and s["peak_memory_mb"] > 0
     assert s["reference"]["index"] == 0 and s["reference"]["chosen"] == "auto"  # view 0 spans the whole motion
+    assert not any("fits its keypoints poorly" in w for w in s["warnings"])
     # how many clips show each reference frame, against the protocol's true spans (a frame or two
     # may move between counts at the clips' ends, where the synchronisation errs)
     n_ref = prob.reference_frames
@@ -215,6 +216,43 @@ def test_a_bad_reference_clip_is_refused(tmp_path):
         r = run_python(["-m", "core", "capture", a, b, "--tracks", "--reference", ref, "--out", str(tmp_path / "o.npz")])
         assert r.returncode != 0 and why in r.stderr + r.stdout, (ref, r.stderr[-2000:])
     assert not (tmp_path / "o.npz").exists()
+
+
+def test_a_clip_the_body_fits_far_worse_is_named():
+    """core.engine.misfit_notes: median reprojection over the person's height (100 px tall here),
+    against the other clips' median: 7 px (7%) is 3.5x the others' 2 px and named; 6 px is under
+    6.5%; 7 px against 3 px is only 2.3x; two clips are not judged."""
+    from core.engine import misfit_notes
+
+    t = Tracks2D(np.zeros((5, 17, 2)), np.ones((5, 17)), np.zeros((5, 4)), 30.0, (640, 480), source="odd.mp4")
+    t.keypoints[:, 1, 1] = 100.0  # the person's height: 100 px in every frame
+    tracks = [replace(t, source=f"{j}.mp4") for j in range(3)] + [t]
+
+    def notes(px):
+        return misfit_notes(tracks, [np.full(5, 2.0)] * 3 + [np.full(5, px)])
+
+    assert len(notes(7.0)) == 1 and notes(7.0)[0].startswith("clip 3 (odd.mp4): the captured body fits its keypoints "
+                                                               "poorly (median reprojection 7 px, 7% of the person's")
+    assert notes(6.0) == []
+    assert misfit_notes(tracks, [np.full(5, 3.0)] * 3 + [np.full(5, 7.0)]) == []  # 7% but 2.3x the others'
+    assert misfit_notes(tracks[:2], [np.full(5, 2.0), np.full(5, 50.0)]) == []
+
+
+@pytest.mark.skipif(not (SHARED / "deepmimic_kick.npz").is_file(), reason="shared/mocap missing")
+def test_a_clip_of_another_action_is_named_after_the_capture(body):
+    """A DeepMimic spinkick clip third among three views of a kick: the synchroniser matches it
+    (confidence 0.53, above its 0.35), but the captured body fits its keypoints at 13% of the
+    person's height against 2.6% in the others; the capture says so, of that clip alone."""
+    from bench.mocap import load_mocap
+    from bench.protocol import make_problem
+    from core.engine import capture_from_tracks
+
+    odd = replace(make_problem(load_mocap(SHARED / "deepmimic_spinkick.npz"), 2, 0).views[1].tracks,
+                  source="spinkick.mp4")
+    tracks = [v.tracks for v in make_problem(load_mocap(SHARED / "deepmimic_kick.npz"), 4, 0).views[:3]]
+    out = capture_from_tracks(tracks[:2] + [odd] + tracks[2:], body)
+    named = [w for w in out.warnings if "fits its keypoints poorly" in w]
+    assert len(named) == 1 and named[0].startswith("clip 2 (spinkick.mp4)"), out.warnings
 
 
 def test_frames_only_the_reference_shows_are_named():
