@@ -23,6 +23,9 @@ def add_arguments(p) -> None:
     p.add_argument("--reference", type=_reference, default=None, metavar="auto|N",
                    help="the clip whose timeline the capture is built on: its index among the inputs, or auto "
                         "(default): the clip that spans most of the action")
+    p.add_argument("--keep-mirrored", action="store_true",
+                   help="take every clip as it is (by default a clip that looks like a mirror image of the others, "
+                        "a flipped video, is captured unflipped)")
     p.add_argument("--model", default="yolo11n-pose", help="YOLO-pose model name or .pt path")
     p.add_argument("--body", default=None, help="body model file (default: the bundled open body)")
     p.add_argument("--device", default="auto", help="auto|cpu|cuda")
@@ -141,7 +144,7 @@ def run(args, progress) -> dict:
         raise UserError("no clip with a person in it: nothing to capture")
     body = BodyModel(args.body, device=resolve_device(args.device))
     settings = CaptureSettings(rank=args.rank, iterations=args.iters, reference=reference,
-                               device=str(resolve_device(args.device)))
+                               unflip=not args.keep_mirrored, device=str(resolve_device(args.device)))
     known_focal = None
     if homographies:
         from .stabilise import focal_from_homographies
@@ -158,7 +161,8 @@ def run(args, progress) -> dict:
     seconds["total"] = time.perf_counter() - t0
     return {"result": str(path), "clips": [{"clip": s, "frames": t.frames, "reproj_px": round(c.reproj_px, 2),
                                             "sync_confidence": round(c.sync_confidence, 3),
-                                            "camera": "still" if c.rotations is None else "panning"}
+                                            "camera": "still" if c.rotations is None else "panning",
+                                            "mirrored": c.mirrored}
                                            for s, t, c in zip(sources, tracks, result.clips)],
             "reference": {"index": out.corr.reference, "clip": sources[out.corr.reference],
                           "chosen": "auto" if reference is None else "given"},

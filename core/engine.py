@@ -24,6 +24,7 @@ from .cameras import Camera, register_cameras
 from .epipolar import EpipolarSettings, refine_correspondence
 from .errors import UserError
 from .init3d import InitSettings, _person_height, fit_monocular
+from .flipped import flipped_clips, unflip
 from .reference import choose_reference
 from .retime import RetimeSettings, retime
 from .sync import Correspondence, SyncSettings, features_2d, monotone, synchronise
@@ -61,6 +62,8 @@ def _later_rounds(**changes) -> BASettings:
 class CaptureSettings:
     rank: int = 1
     iterations: int = 5  # outer rounds of sync <-> BA (the paper's reference configuration: up to 5)
+    # clips that are mirror images (flipped videos) are found and unflipped (core.flipped)
+    unflip: bool = True
     # the clip whose timeline the capture is built on; None: the one that spans most of the action
     # (core.reference), judged from the first synchronisation against the first clip
     reference: int | None = None
@@ -141,6 +144,7 @@ class CaptureOutput:
     seconds: dict
     rounds: int
     warnings: list
+    flipped: tuple = ()  # the clips found to be mirror images and captured unflipped (core.flipped)
 
 
 # reference frames that only the reference clip shows are a one-clip estimate: on the protocol's
@@ -234,10 +238,10 @@ def capture_from_tracks(tracks, body, settings: CaptureSettings = CaptureSetting
     retime_set = replace(settings.retime, device=dev)
     say = progress or (lambda *a, **k: None)
 
-    t = time.perf_counter()
-    mono = fit_monocular(tracks, body, init, progress=lambda d, n: say("init", d, n))
-    secs["init"] = time.perf_counter() - t
     if len(tracks) == 1:
+        t = time.perf_counter()
+        mono = fit_monocular(tracks, body, init, progress=lambda d, n: say("init", d, n))
+        secs["init"] = time.perf_counter() - t
         notes.append("one clip: monocular capture (no synchronisation, no multi-view refinement)")
         m = mono[0]
         cam = Camera(np.eye(3), np.zeros(3), m.focal, m.centre)
@@ -248,6 +252,7 @@ def capture_from_tracks(tracks, body, settings: CaptureSettings = CaptureSetting
         return CaptureOutput(state, corr, mono, corr, secs, 0, notes)
 
     fps = [tr.fps for tr in tracks]
+    flipped: list[int] = []
     t = time.perf_counter()
     if true_corr is None:
         feats, valid = features_2d(tracks)
@@ -255,6 +260,16 @@ def capture_from_tracks(tracks, body, settings: CaptureSettings = CaptureSetting
         if ref is None:
             ref, _ = choose_reference(corr, fps, settings.sync_2d.min_confidence)
             if ref != corr.reference:
+                corr, caught = _sync_2d(feats, fps, valid, ref, settings.sync_2d, dev)
+        if settings.unflip:
+            flipped = flipped_clips(tracks, ref, fps, settings.sync_2d)
+            if flipped:
+                tracks = [unflip(tr) if j in flipped else tr for j, tr in enumerate(tracks)]
+                notes += [f"{clip_name(tracks, j)} looks like a mirror image of the others (a horizontally flipped "
+                          f"video, or the action done with the other hand or foot): it was captured unflipped and "
+                          f"its plate is shown flipped back; if the video is not flipped, capture with "
+                          f"--keep-mirrored (in Blender: untick Unflip Mirrored Clips)" for j in flipped]
+                feats, valid = features_2d(tracks)
                 corr, caught = _sync_2d(feats, fps, valid, ref, settings.sync_2d, dev)
         notes += caught
         if settings.epipolar is not None:
@@ -267,6 +282,9 @@ def capture_from_tracks(tracks, body, settings: CaptureSettings = CaptureSetting
         ref = corr.reference
     first = corr
     secs["sync"] = time.perf_counter() - t
+    t = time.perf_counter()
+    mono = fit_monocular(tracks, body, init, progress=lambda d, n: say("init", d, n))
+    secs["init"] = time.perf_counter() - t
 
     t = time.perf_counter()
     cams, sims = register_cameras(mono, corr, ref)
@@ -351,7 +369,7 @@ def capture_from_tracks(tracks, body, settings: CaptureSettings = CaptureSetting
     secs["total"] = sum(secs.values())
     alone = coverage_note(corr, tracks[ref].source or f"clip {ref}")
     notes += misfit_notes(tracks, state.reproj_px)
-    return CaptureOutput(state, corr, mono, first, secs, rounds, notes + ([alone] if alone else []))
+    return CaptureOutput(state, corr, mono, first, secs, rounds, notes + ([alone] if alone else []), tuple(flipped))
 
 
 def _sync_2d(feats, fps, valid, ref: int, settings: SyncSettings, dev) -> tuple[Correspondence, list[str]]:

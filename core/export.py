@@ -78,7 +78,7 @@ def to_capture_result(out, tracks, body, paths: list[str], settings: dict | None
             path=str(paths[j]), fps=float(t.fps), size=tuple(int(v) for v in t.size), K=cam.K, R=R, t=cam.t - R @ b,
             ref_time=np.asarray(corr.ref_time[j], np.float64), clip_time=np.asarray(corr.clip_time[j], np.float64),
             motion=motion, reproj_px=float(np.median(st.reproj_px[j])), sync_confidence=float(corr.confidence[j]),
-            rotations=rotations))
+            rotations=rotations, mirrored=j in out.flipped))
     if st.shared_pose is not None:
         consensus = _motion(st.shared_pose, st.shared_transl, st.betas[ref], tracks[ref].fps, w, b, body)
     else:

@@ -57,7 +57,7 @@ def draw_capture(result: CaptureResult, keypoints: list[np.ndarray], path: str |
             ax = fig.add_subplot(grid[j, s])
             plate = _plate(c.path, int(f) + c.first_frame) if Path(c.path).is_file() else None
             if plate is not None:
-                ax.imshow(plate, extent=(0, w, h, 0))
+                ax.imshow(plate[:, ::-1] if c.mirrored else plate, extent=(0, w, h, 0))  # as its camera sees it
             uv = c.project(kp[f], frame=int(f))
             for a, b in COCO_EDGES:
                 ax.plot(uv[[a, b], 0], uv[[a, b], 1], color="lime", lw=1.2)

@@ -90,6 +90,9 @@ class ClipResult:
     sync_confidence: float = float("nan")
     first_frame: int = 0  # index in the video of the clip's frame 0
     rotations: np.ndarray | None = None
+    # the video is a mirror image (flipped horizontally): K, R, t see it unflipped, so a pixel of the
+    # video is at x = width - x of :meth:`project`'s
+    mirrored: bool = False
 
     def __post_init__(self):
         if self.rotations is not None:
@@ -249,7 +252,7 @@ def _flatten(r: CaptureResult) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
             arrays[p + "rotations"] = c.rotations
         clips_meta.append({"path": c.path, "fps": c.fps, "size": list(c.size), "motion_fps": c.motion.fps,
                            "reproj_px": _json_float(c.reproj_px), "sync_confidence": _json_float(c.sync_confidence),
-                           "first_frame": c.first_frame})
+                           "first_frame": c.first_frame, "mirrored": bool(c.mirrored)})
     meta = {
         "format": FORMAT_NAME, "format_version": FORMAT_VERSION, "reference": r.reference,
         "motion_fps": r.motion.fps, "clips": clips_meta,
@@ -272,6 +275,7 @@ def _unflatten(arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> CaptureRe
             t=arrays[p + "t"], ref_time=arrays[p + "ref_time"], clip_time=arrays[p + "clip_time"],
             motion=_motion(arrays, p, cm["motion_fps"]), reproj_px=_float(cm["reproj_px"]),
             sync_confidence=_float(cm["sync_confidence"]), first_frame=cm["first_frame"],
+            mirrored=bool(cm.get("mirrored", False)),
             rotations=arrays.get(p + "rotations")))
     body = BodyRest(tuple(meta["body"]["joint_names"]), arrays["body_parents"], arrays["body_rest_joints"],
                     arrays["body_vertices"], arrays["body_faces"], arrays["body_weights"], meta["body"]["model"])

@@ -80,6 +80,10 @@ class IMOCAP_PG_settings(bpy.types.PropertyGroup):
     detector: bpy.props.StringProperty(name="Detector", description="YOLO-pose model name or weights file",
                                        default="yolo11n-pose")
     with_mesh: bpy.props.BoolProperty(name="Body mesh", default=True)
+    unflip: bpy.props.BoolProperty(
+        name="Unflip Mirrored Clips", default=True,
+        description="A clip that looks like a mirror image of the others (a flipped video) is captured unflipped, "
+                    "its plate shown flipped back")
     result_path: bpy.props.StringProperty(name="Result", description="Last CaptureResult file", subtype="FILE_PATH")
     # a running capture (written by the operator, read by the panel)
     running: bpy.props.BoolProperty(default=False, options={"SKIP_SAVE"})

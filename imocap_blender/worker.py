@@ -23,11 +23,14 @@ def worker_python(preference: str, user_dir: str | None) -> str | None:
 
 
 def capture_args(clips: list[str], out: str, rank: int, iterations: int, reference: int, detector: str,
-                 device: str, body: str = "") -> list[str]:
-    """The worker's ``core capture`` arguments; ``reference`` < 0: chosen by the capture."""
+                 device: str, body: str = "", unflip: bool = True) -> list[str]:
+    """The worker's ``core capture`` arguments; ``reference`` < 0: chosen by the capture; ``unflip``:
+    clips that look like mirror images are captured unflipped."""
     args = ["capture", *clips, "--out", out, "--rank", str(rank), "--iters", str(iterations),
             "--reference", "auto" if reference < 0 else str(reference), "--model", detector or "yolo11n-pose",
             "--device", device or "auto"]
     if body:
         args += ["--body", body]
+    if not unflip:
+        args.append("--keep-mirrored")
     return args

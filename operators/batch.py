@@ -43,7 +43,8 @@ class IMOCAP_OT_batch(bpy.types.Operator):
         folder = bpy.path.abspath(self.directory)
 
         def args(clips, result):
-            return capture_args(clips, result, s.rank, s.iterations, -1, s.detector, prefs.device if prefs else "auto")
+            return capture_args(clips, result, s.rank, s.iterations, -1, s.detector, prefs.device if prefs else "auto",
+                                unflip=s.unflip)
 
         try:
             self._job = BatchJob.for_folder(folder, args, python)

@@ -56,7 +56,8 @@ class IMOCAP_OT_capture(bpy.types.Operator):
             os.path.dirname(clips[0]), f"imocap_{time.strftime('%Y%m%d-%H%M%S')}.npz")
         reference = -1 if s.reference < 0 else min(s.reference, len(clips) - 1)
         args = capture_args(clips, self._out, s.rank, s.iterations, reference, s.detector,
-                            prefs.device if prefs else "auto", bpy.path.abspath(prefs.body_model) if prefs else "")
+                            prefs.device if prefs else "auto", bpy.path.abspath(prefs.body_model) if prefs else "",
+                            unflip=s.unflip)
         self._runner = WorkerRunner(args, python=python).start()
         if self._runner.state == "failed":
             self.report({"ERROR"}, self._runner.error)

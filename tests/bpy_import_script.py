@@ -61,6 +61,7 @@ for j in range(len(coll["imocap_cameras"])):
     info = sample(f"clip{j}")
     info.update(lens=cam.data.lens, shift=[cam.data.shift_x, cam.data.shift_y],
                 plate=bpy.path.abspath(bg[0].clip.filepath) if len(bg) and bg[0].clip else None,
+                flip_x=bool(bg[0].use_flip_x) if len(bg) else None,
                 resolution=[scene.render.resolution_x, scene.render.resolution_y],
                 action=arm.animation_data.action.name)
     out["clips"].append(info)

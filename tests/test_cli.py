@@ -60,3 +60,19 @@ def test_body_and_inspect(tmp_path):
 def test_bad_arguments_exit_2():
     r = run_python(["-m", "core", "demo", "--frames", "many"])
     assert r.returncode == 2 and "invalid int" in r.stderr
+
+
+def test_the_add_ons_capture_arguments_parse_as_the_worker_reads_them():
+    """imocap_blender.worker.capture_args against core capture's own parser: an automatic
+    reference (-1 in the panel), a given one, and mirrored clips kept as they are."""
+    import argparse
+
+    from core.cmd_capture import add_arguments
+    from imocap_blender.worker import capture_args
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    auto = parser.parse_args(capture_args(["a.mp4", "b.mp4"], "r.npz", 1, 5, -1, "", "cpu")[1:])
+    assert auto.reference is None and not auto.keep_mirrored and auto.inputs == ["a.mp4", "b.mp4"]
+    given = parser.parse_args(capture_args(["a.mp4", "b.mp4"], "r.npz", 2, 3, 1, "m.pt", "", unflip=False)[1:])
+    assert (given.reference, given.keep_mirrored, given.rank, given.iters, given.model) == (1, True, 2, 3, "m.pt")

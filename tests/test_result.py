@@ -41,6 +41,23 @@ def test_round_trip_is_bit_exact(result, tmp_path):
     assert (path.stat().st_mode & 0o777) == 0o666 & ~mask  # the usual mode, not mkstemp's 0600
 
 
+def test_a_mirrored_clip_round_trips_and_older_files_read_as_unmirrored(result, tmp_path):
+    from dataclasses import replace
+
+    flagged = replace(result, clips=(result.clips[0], replace(result.clips[1], mirrored=True)) + result.clips[2:])
+    back = CaptureResult.load(flagged.save(tmp_path / "m.npz"))
+    assert [c.mirrored for c in back.clips] == [False, True, False] and back.equals(flagged)
+    assert not flagged.equals(result)
+    # a file written before the field existed: its clips' metadata has no "mirrored"
+    with zipfile.ZipFile(tmp_path / "m.npz") as z:
+        arrays = {n[:-4]: np.load(z.open(n)) for n in z.namelist()}
+    meta = json.loads(str(arrays.pop("meta")))
+    for c in meta["clips"]:
+        del c["mirrored"]
+    np.savez(tmp_path / "old.npz", meta=np.array(json.dumps(meta)), **arrays)
+    assert [c.mirrored for c in CaptureResult.load(tmp_path / "old.npz").clips] == [False] * 3
+
+
 def demo_capture_changed(r):
     from dataclasses import replace
 

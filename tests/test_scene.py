@@ -30,7 +30,8 @@ def imported(tmp_path_factory, body):
         if j == 2:  # this camera pans: turns up to 0.15 rad about the vertical, about its centre
             turn = Rotation.from_euler("z", 0.15 * np.sin(np.arange(c.motion.frames) / 9.0)[:, None]).as_matrix()
             rotations = c.R @ turn
-        clips.append(dataclasses.replace(c, path=str(path), rotations=rotations))
+        # clip 1's video is a mirror image (captured unflipped): its plate is shown flipped back
+        clips.append(dataclasses.replace(c, path=str(path), rotations=rotations, mirrored=j == 1))
     result = dataclasses.replace(result, clips=tuple(clips))
     result_path = result.save(tmp / "capture.npz")
     built = run_python(["build.py", "--out-dir", str(tmp / "dist")])
@@ -85,7 +86,7 @@ def test_consensus_motion_matches_the_result(imported, body):
 def test_each_clip_lines_up_through_its_camera(imported, body):
     result, out = imported
     for j, (c, info) in enumerate(zip(result.clips, out["clips"])):
-        assert info["plate"] == c.path
+        assert info["plate"] == c.path and info["flip_x"] == (j == 1) == c.mirrored
         assert info["resolution"] == list(c.size) and info["fps"] == pytest.approx(c.fps)
         assert info["range"] == [1, c.motion.frames] and info["action"].endswith(f"clip {j}")
         joints = _joints(body, c.motion)

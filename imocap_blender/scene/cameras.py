@@ -88,6 +88,7 @@ def build_camera(name: str, collection, clip_result, result_dir: str = ""):
         bg.clip = clip
         bg.alpha = 1.0
         bg.frame_method = "FIT"
+        bg.use_flip_x = bool(clip_result.mirrored)  # a flipped video, captured unflipped: shown as its camera sees it
     else:
         warning = f"clip {clip_result.path} not found: camera {name} has no plate"
     return obj, warning
