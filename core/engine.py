@@ -1,5 +1,6 @@
-"""The capture engine from 2D tracks: monocular initialisation -> synchronisation (2D poses,
-then checked and refined by two-view epipolar geometry, core.epipolar) -> camera registration and
+"""The capture engine from 2D tracks: synchronisation (2D poses against the clip that spans most of
+the action, core.reference; clips that are mirror images unflipped, core.flipped; then checked and
+refined by two-view epipolar geometry, core.epipolar) -> monocular initialisation -> camera registration and
 adjustment (core.camera_ba, which on short clips also fits each clip's time offset and tilt) ->
 (SMPL-BA <-> synchronisation by reprojection, core.retime) x K. The BA
 also moves each clip's times with the motion (a correction linear between a few knots); the
@@ -23,8 +24,8 @@ from .camera_ba import refine_cameras, to_body_scale
 from .cameras import Camera, register_cameras
 from .epipolar import EpipolarSettings, refine_correspondence
 from .errors import UserError
-from .init3d import InitSettings, _person_height, fit_monocular
 from .flipped import flipped_clips, unflip
+from .init3d import InitSettings, _person_height, fit_monocular
 from .reference import choose_reference
 from .retime import RetimeSettings, retime
 from .sync import Correspondence, SyncSettings, features_2d, monotone, synchronise
