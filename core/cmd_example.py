@@ -13,7 +13,6 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from types import SimpleNamespace
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -64,6 +63,17 @@ def report_text(summary: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def capture_arguments(argv: list[str]):
+    """``core capture``'s arguments parsed by its own parser (every option at its default)."""
+    import argparse
+
+    from .cmd_capture import add_arguments
+
+    parser = argparse.ArgumentParser(prog="core capture")
+    add_arguments(parser)
+    return parser.parse_args(argv)
+
+
 def run(args, progress) -> dict:
     from .body import BodyModel
     from .cmd_capture import VIDEO_SUFFIXES
@@ -82,9 +92,9 @@ def run(args, progress) -> dict:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     shown = _Shown(progress)
-    summary = capture(SimpleNamespace(inputs=[str(c) for c in clips], out=str(out / "demo_result.npz"), tracks=False,
-                                      rank=1, iters=args.iters, reference=0, model="yolo11n-pose", body=args.body,
-                                      device=args.device), shown)
+    summary = capture(capture_arguments([*map(str, clips), "--out", str(out / "demo_result.npz"), "--rank", "1",
+                                         "--iters", str(args.iters), "--model", "yolo11n-pose", "--device", args.device]
+                                        + (["--body", args.body] if args.body else [])), shown)
     result = CaptureResult.load(summary["result"])
     t = time.perf_counter()
     shown.progress("picture", 0, 1)

@@ -76,3 +76,9 @@ def test_the_add_ons_capture_arguments_parse_as_the_worker_reads_them():
     assert auto.reference is None and not auto.keep_mirrored and auto.inputs == ["a.mp4", "b.mp4"]
     given = parser.parse_args(capture_args(["a.mp4", "b.mp4"], "r.npz", 2, 3, 1, "m.pt", "", unflip=False)[1:])
     assert (given.reference, given.keep_mirrored, given.rank, given.iters, given.model) == (1, True, 2, 3, "m.pt")
+    # core example hands the clips to the capture through the same parser (a hand-made namespace
+    # missed --keep-mirrored once)
+    from core.cmd_example import capture_arguments
+
+    demo = capture_arguments(["a.mp4", "--out", "r.npz", "--iters", "2"])
+    assert vars(demo) == {**vars(parser.parse_args(["a.mp4", "--out", "r.npz"])), "iters": 2}
