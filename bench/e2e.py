@@ -52,6 +52,11 @@ def score(result, truth, body) -> dict:
     from .metrics import mpjpe_mm, mpjpe_raw_mm, pa_mpjpe_mm, sync_error_pct
 
     ref = int(truth["reference"])
+    if result.reference != ref and len(result.clips) > 1:
+        from core.errors import UserError
+
+        raise UserError(f"the capture built on clip {result.reference}'s timeline; the truth is on clip {ref}'s, "
+                        f"which this score assumes")
     gt = truth[f"c{ref}_joints"].astype(np.float64)
     gt = np.einsum("nij,nkj->nki", truth[f"c{ref}_R"], gt) + truth[f"c{ref}_t"][:, None]
     pred = _joints_in_camera(result, body)
