@@ -148,9 +148,9 @@ def run(args) -> dict:
         problem = replace(problem, views=problem.views[: args.use_views])
     if args.reference is not None and not 0 <= args.reference < len(problem.views):
         raise UserError(f"--reference must be 0..{len(problem.views) - 1}")
-    if args.cut_first != 1.0:
-        if not 0 < args.cut_first < 1:
-            raise UserError("--cut-first must be in (0, 1]")
+    if not 0 < args.cut_first <= 1:
+        raise UserError("--cut-first must be in (0, 1]")
+    if args.cut_first < 1:
         from .protocol import cut_first_view
 
         problem = cut_first_view(problem, args.cut_first)

@@ -30,9 +30,8 @@ from dataclasses import replace
 import numpy as np
 
 from .body import COCO_NAMES
-from .relpose import matched_keypoints
+from .relpose import find_essential, matched_keypoints
 from .sync import SyncSettings, features_2d, synchronise
-
 
 
 def _partner(name: str) -> str:
@@ -65,8 +64,6 @@ def unflip(tracks):
 def epipolar_fit(ref_tracks, tracks, fps: tuple[float, float], settings: SyncSettings) -> float:
     """The fraction of two clips' matched keypoints (the clips synchronised on their own) that one
     essential matrix explains; NaN with too few pairs."""
-    import cv2
-
     pair = [ref_tracks, tracks]
     feats, valid = features_2d(pair)
     corr = synchronise(feats, list(fps), valid, replace(settings, reference=0, cycle="none"), kind="2d")
@@ -74,9 +71,7 @@ def epipolar_fit(ref_tracks, tracks, fps: tuple[float, float], settings: SyncSet
     if len(a) < MIN_PAIRS:
         return float("nan")
     norm = [(x - np.array(t.size) / 2) / max(t.size) for x, t in ((a, ref_tracks), (b, tracks))]
-    cv2.setRNGSeed(0)
-    e, inliers = cv2.findEssentialMat(norm[0], norm[1], np.eye(3), method=cv2.USAC_DEFAULT, prob=0.999,
-                                      threshold=THRESHOLD / max(tracks.size))
+    e, inliers = find_essential(norm[0], norm[1], THRESHOLD / max(tracks.size))
     if e is None or inliers is None:
         return 0.0
     return float(np.mean(inliers))

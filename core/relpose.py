@@ -33,6 +33,15 @@ def matched_keypoints(tracks, corr, i: int, j: int, min_conf: float = 0.3) -> tu
     return out[0][0][good], out[1][0][good]
 
 
+def find_essential(na: np.ndarray, nb: np.ndarray, threshold: float):
+    """OpenCV's essential matrix of normalised points (P,2), (P,2) and its inlier mask (either None
+    where it fails); ``threshold`` in normalised units."""
+    import cv2
+
+    cv2.setRNGSeed(0)  # the sampler's draws: the same answer every run
+    return cv2.findEssentialMat(na, nb, np.eye(3), method=cv2.USAC_DEFAULT, prob=0.999, threshold=threshold)
+
+
 def essential_cameras(tracks, corr, cameras: list[Camera], threshold_px: float = 8.0,
                       min_pairs: int = 50) -> list[Camera | None]:
     """Per clip, the camera whose rotation and direction from the reference come from the
@@ -57,9 +66,7 @@ def essential_cameras(tracks, corr, cameras: list[Camera], threshold_px: float =
             continue
         na = (a - cameras[ref].centre) / cameras[ref].focal
         nb = (b - cam.centre) / cam.focal
-        cv2.setRNGSeed(0)  # the sampler's draws: the same answer every run
-        e, inliers = cv2.findEssentialMat(na, nb, np.eye(3), method=cv2.USAC_DEFAULT, prob=0.999,
-                                          threshold=threshold_px / cam.focal)
+        e, inliers = find_essential(na, nb, threshold_px / cam.focal)
         if e is None or e.shape != (3, 3) or inliers is None or inliers.sum() < min_pairs:
             out.append(None)
             continue

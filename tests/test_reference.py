@@ -98,17 +98,12 @@ def test_a_clip_that_spans_more_of_the_action_becomes_the_reference(body):
     that spans the whole action instead."""
     from bench.evaluate import score_views
     from bench.mocap import load_mocap
-    from bench.protocol import Problem, View, make_problem
+    from bench.protocol import cut_first_view, make_problem
     from core.engine import capture_from_tracks
 
-    prob = make_problem(load_mocap(SHARED / "deepmimic_punch.npz"), 4, 0)
-    v0 = prob.views[0]
-    keep = np.arange(int(round(0.7 * len(v0.ref_time))))
-    tr = v0.tracks
-    cut = replace(tr, keypoints=tr.keypoints[keep], confidence=tr.confidence[keep], bbox=tr.bbox[keep])
-    prob = Problem(prob.mocap, (View(v0.ref_time[keep], v0.joints[keep], v0.K, v0.R, v0.t, v0.scale, cut),)
-                   + prob.views[1:], prob.seed)
-    past = [int((v.ref_time > keep[-1]).sum()) for v in prob.views[1:]]
+    prob = cut_first_view(make_problem(load_mocap(SHARED / "deepmimic_punch.npz"), 4, 0), 0.7)
+    last = prob.views[0].ref_time[-1]  # the cut view shows reference frames 0..last
+    past = [int((v.ref_time > last).sum()) for v in prob.views[1:]]
     assert past == [11, 16, 18]
     out = capture_from_tracks([v.tracks for v in prob.views], body)
     # the views that truly span more than the cut one by over the choice's margin
