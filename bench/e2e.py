@@ -59,13 +59,13 @@ def score(result, truth, body) -> dict:
                         f"which this score assumes")
     gt = truth[f"c{ref}_joints"].astype(np.float64)
     gt = np.einsum("nij,nkj->nki", truth[f"c{ref}_R"], gt) + truth[f"c{ref}_t"][:, None]
-    pred = _joints_in_camera(result, body)
+    pred = _joints_in_camera(result, body)[result.offset:]  # the timeline from the reference clip's first frame
     n = min(len(gt), len(pred))
     out = {"mpjpe_mm": mpjpe_mm(pred[:n], gt[:n]), "pa_mpjpe_mm": pa_mpjpe_mm(pred[:n], gt[:n]),
            "mpjpe_raw_mm": mpjpe_raw_mm(pred[:n], gt[:n])}
     if len(result.clips) > 1:
         clips = len(result.clips)
-        out["sync_error_pct"] = sync_error_pct([result.clips[j].ref_time for j in range(1, clips)],
+        out["sync_error_pct"] = sync_error_pct([result.clips[j].ref_time - result.offset for j in range(1, clips)],
                                                [truth[f"c{j}_ref_frame"] for j in range(1, clips)], len(gt))
     return {k: round(float(v), 3) for k, v in out.items()}
 

@@ -33,14 +33,27 @@ def score_views(state, problem, views=None) -> dict:
 def sync_error(corr, problem) -> float:
     """:func:`bench.metrics.sync_error_pct` of ``corr`` on the problem's timeline (view 0's), over
     every view but the capture's reference. A capture built on another view's timeline has its
-    times carried onto view 0's through that view's true times."""
+    times carried onto view 0's through that view's true times (straight on past its ends); one
+    whose timeline was extended before its reference clip (core.timeline) has them moved back."""
     k = corr.reference
+    offset = float(corr.ref_time[k][0])
     own = problem.views[k].ref_time
-    idx = np.arange(len(own), dtype=float)
-    matched = [np.interp(corr.ref_time[j], idx, own) if k else corr.ref_time[j]
+    matched = [_through(np.asarray(corr.ref_time[j], float) - offset, own) if k else corr.ref_time[j] - offset
                for j in range(len(problem.views)) if j != k]
     truth = [v.ref_time for j, v in enumerate(problem.views) if j != k]
     return sync_error_pct(matched, truth, problem.reference_frames)
+
+
+def _through(t: np.ndarray, own: np.ndarray) -> np.ndarray:
+    """Times ``t`` in frames of a view whose frame i truly shows ``own[i]``, as true times: linear
+    inside, at the view's mean pace outside."""
+    idx = np.arange(len(own), dtype=float)
+    out = np.interp(t, idx, own)
+    if len(own) > 1:
+        pace = (own[-1] - own[0]) / (len(own) - 1)
+        out = np.where(t < 0, own[0] + pace * t, out)
+        out = np.where(t > len(own) - 1, own[-1] + pace * (t - len(own) + 1), out)
+    return out
 
 
 def camera_errors(cameras, problem) -> dict:

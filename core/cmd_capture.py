@@ -86,7 +86,7 @@ def _follow_cameras(paths, tracks, progress):
 
 
 def _frames_by_views(views) -> dict:
-    """{"1": reference frames one clip shows, "2": two clips, ...}."""
+    """{"1": timeline frames one clip shows, "2": two clips, ...}."""
     counts = np.bincount(np.asarray(views, int))
     return {str(v): int(n) for v, n in enumerate(counts) if n}
 
@@ -166,6 +166,8 @@ def run(args, progress) -> dict:
                                            for s, t, c in zip(sources, tracks, result.clips)],
             "reference": {"index": out.corr.reference, "clip": sources[out.corr.reference],
                           "chosen": "auto" if reference is None else "given"},
+            "timeline": {"frames": result.motion.frames, "reference_offset": result.offset,
+                         "added": [out.extension.before, out.extension.after]},
             "rounds": out.rounds, "frames_by_views": _frames_by_views(out.corr.views_per_frame()),
             "warnings": notes + list(out.warnings),
             "seconds": {k: round(v, 2) for k, v in seconds.items()},

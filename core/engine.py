@@ -29,6 +29,7 @@ from .init3d import InitSettings, _person_height, fit_monocular
 from .reference import choose_reference
 from .retime import RetimeSettings, retime
 from .sync import Correspondence, SyncSettings, features_2d, monotone, synchronise
+from .timeline import Extension, filled, pad, plan, public_corr, public_state, shifted
 from .triangulate import limbs_from_views, place_on_triangulation, triangulate
 from .turns import mend_turned_frames
 
@@ -68,6 +69,9 @@ class CaptureSettings:
     # the clip whose timeline the capture is built on; None: the one that spans most of the action
     # (core.reference), judged from the first synchronisation against the first clip
     reference: int | None = None
+    # the timeline extended before and after the reference clip where other clips show more of the
+    # action (core.timeline)
+    extend_timeline: bool = True
     # stop when the re-timing moves the reference times less than this from those the last BA
     # settled on: a mean over the clips' frames, in percent of the reference timeline (the sync
     # error's unit); the first re-timing is always followed by another BA round (it replaces the 2D
@@ -146,6 +150,9 @@ class CaptureOutput:
     rounds: int
     warnings: list
     flipped: tuple = ()  # the clips found to be mirror images and captured unflipped (core.flipped)
+    # frames added before and after the reference clip's (core.timeline): its frame i is timeline
+    # frame i + extension.before; the shared motion spans the whole timeline
+    extension: Extension = Extension()
 
 
 # reference frames that only the reference clip shows are a one-clip estimate: on the protocol's
@@ -165,15 +172,17 @@ def frame_ranges(frames: np.ndarray) -> str:
 
 
 def coverage_note(corr: Correspondence, name: str) -> str | None:
-    """A warning when over ``ALONE_WARN`` of the reference frames are shown by the reference clip
-    (``name``) alone; None otherwise or with one clip."""
+    """A warning when over ``ALONE_WARN`` of the timeline's frames are shown by one clip alone (the
+    reference clip, ``name``, where it is the one); None otherwise or with one clip."""
     views = corr.views_per_frame()
     alone = np.where(views <= 1)[0]
     if len(corr.clip_time) < 2 or len(alone) <= ALONE_WARN * len(views):
         return None
-    return (f"reference frames {frame_ranges(alone)} ({len(alone) / len(views):.0%} of them) are seen by {name} "
-            f"alone: the motion there is a one-clip estimate, several times less accurate than where other "
-            f"clips see it; a clip that covers them would help")
+    by_ref = np.isfinite(corr.clip_time[corr.reference][alone]).all()
+    where = "reference" if len(views) == len(corr.ref_time[corr.reference]) else "timeline"
+    return (f"{where} frames {frame_ranges(alone)} ({len(alone) / len(views):.0%} of them) are seen by "
+            f"{name if by_ref else 'one clip'} alone: the motion there is a one-clip estimate, several times less "
+            f"accurate than where other clips see it; a clip that covers them would help")
 
 
 # a clip whose bodies fit its keypoints this much worse than the other clips' do (median
@@ -281,7 +290,16 @@ def capture_from_tracks(tracks, body, settings: CaptureSettings = CaptureSetting
     else:
         corr = true_corr
         ref = corr.reference
-    first = corr
+    own_tracks, ext = tracks, Extension(frames=tracks[ref].frames)
+    if true_corr is None and settings.extend_timeline:
+        # clips that start earlier or end later than the reference: the timeline grows to hold
+        # them, the reference clip padded with empty frames (core.timeline). The cameras come from
+        # the frames the synchronisation matched; the extrapolated ends join after them
+        ext = plan(tracks, corr, fps)
+        if ext.extended:
+            tracks = [pad(tr, ext.before, ext.after) if j == ref else tr for j, tr in enumerate(tracks)]
+            corr = shifted(corr, ext)
+    first = filled(corr, fps, ext)
     secs["sync"] = time.perf_counter() - t
     t = time.perf_counter()
     mono = fit_monocular(tracks, body, init, progress=lambda d, n: say("init", d, n))
@@ -308,6 +326,7 @@ def capture_from_tracks(tracks, body, settings: CaptureSettings = CaptureSetting
             mirror_note = [f"the recovered cameras see a mirror image of the performer ({info['mirrored']:.0%} of "
                            f"the bent knees bend backwards): the views may be too few or too alike to place them; "
                            f"check the cameras in Blender, or add a clip from another side"]
+    corr = filled(corr, fps, ext)
     hypotheses = [cams] + info.get("hypotheses", [])  # only the camera adjustment offers more
     starts = [_start_state(tracks, corr, mono, state, c, body, ref, settings.limbs_from_views) for c in hypotheses]
     secs["cameras"] = time.perf_counter() - t
@@ -368,9 +387,11 @@ def capture_from_tracks(tracks, body, settings: CaptureSettings = CaptureSetting
         corr = mean_times(fitted, retimed)
         secs["sync"] += time.perf_counter() - t
     secs["total"] = sum(secs.values())
-    alone = coverage_note(corr, tracks[ref].source or f"clip {ref}")
-    notes += misfit_notes(tracks, state.reproj_px)
-    return CaptureOutput(state, corr, mono, first, secs, rounds, notes + ([alone] if alone else []), tuple(flipped))
+    state, corr, first = public_state(state, ref, ext), public_corr(corr, ext), public_corr(first, ext)
+    alone = coverage_note(corr, own_tracks[ref].source or f"clip {ref}")
+    notes += misfit_notes(own_tracks, state.reproj_px)
+    return CaptureOutput(state, corr, mono, first, secs, rounds, notes + ([alone] if alone else []), tuple(flipped),
+                         ext)
 
 
 def _sync_2d(feats, fps, valid, ref: int, settings: SyncSettings, dev) -> tuple[Correspondence, list[str]]:

@@ -14,6 +14,7 @@ then everything.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -64,7 +65,8 @@ def _person_height(kp: np.ndarray, conf: np.ndarray) -> np.ndarray:
     m = conf > 0.1
     ys = np.where(m, kp[..., 1], np.nan)
     xs = np.where(m, kp[..., 0], np.nan)
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # frames where nobody was detected: NaN, filled below
         h = np.fmax(np.nanmax(ys, 1) - np.nanmin(ys, 1), np.nanmax(xs, 1) - np.nanmin(xs, 1))
     ok = np.isfinite(h) & (h > 4)
     if not ok.any():

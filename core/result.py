@@ -15,9 +15,12 @@ Conventions
   upright in the Z-up world has a global orientation of about +90 degrees about X.
 * Cameras: OpenCV pinhole. ``x_cam = R @ X_world + t``; pixel = ``K @ x_cam`` divided by depth; the
   camera looks along +z_cam with y_cam pointing down the image.
-* Time: the reference clip defines the timeline. ``ref_time[i]`` is the (fractional) reference frame
-  shown at frame i of the clip; ``clip_time[r]`` is the (fractional) clip frame at reference frame r;
-  NaN where the clips do not overlap.
+* Time: the reference clip defines the timeline, extended before and after it where other clips
+  show more of the action (core.timeline): the reference clip's frame i is timeline frame
+  ``i + offset`` (:attr:`CaptureResult.offset`, 0 where nothing was added). ``ref_time[i]`` is the
+  (fractional) timeline frame shown at frame i of the clip; ``clip_time[r]`` is the (fractional)
+  clip frame at timeline frame r; NaN where the clip does not show it. The consensus motion spans
+  the timeline; each clip's own motion spans its frames.
 """
 
 from __future__ import annotations
@@ -145,8 +148,9 @@ class BodyRest:
 
 @dataclass(frozen=True, eq=False)
 class CaptureResult:
-    """A whole capture: clips with cameras and time maps, the consensus motion on the reference
-    timeline, the body, quality figures, settings and versions."""
+    """A whole capture: clips with cameras and time maps, the consensus motion on the timeline (the
+    reference clip's, extended where other clips show more), the body, quality figures, settings and
+    versions."""
 
     clips: tuple[ClipResult, ...]
     reference: int
@@ -165,6 +169,12 @@ class CaptureResult:
             if c.clip_time.shape[0] != self.motion.frames:
                 raise ValueError("clip_time must have one entry per reference frame "
                                  f"({self.motion.frames}), got {c.clip_time.shape[0]}")
+
+    @property
+    def offset(self) -> int:
+        """The timeline frame of the reference clip's frame 0 (frames added before it)."""
+        first = float(self.clips[self.reference].ref_time[0]) if self.clips[self.reference].ref_time.size else 0.0
+        return int(round(first)) if np.isfinite(first) else 0
 
     # ---- comparison -----------------------------------------------------------------------------
     def equals(self, other: "CaptureResult") -> bool:

@@ -20,6 +20,8 @@ out["bones"] = [b.name for b in arm.data.bones]
 out["rest_heads"] = {b.name: list(b.head_local) for b in arm.data.bones}
 out["parents"] = {b.name: b.parent.name if b.parent else None for b in arm.data.bones}
 out["mesh"] = [o.name for o in coll.objects if o.type == "MESH"]
+# as imported (the consensus motion on the timeline), each plate starts at its clip's place on it
+out["plate_starts"] = [bpy.data.objects[n].data.background_images[0].clip.frame_start for n in coll["imocap_cameras"]]
 scene = bpy.context.scene
 
 
@@ -62,6 +64,7 @@ for j in range(len(coll["imocap_cameras"])):
     info.update(lens=cam.data.lens, shift=[cam.data.shift_x, cam.data.shift_y],
                 plate=bpy.path.abspath(bg[0].clip.filepath) if len(bg) and bg[0].clip else None,
                 flip_x=bool(bg[0].use_flip_x) if len(bg) else None,
+                plate_start=bg[0].clip.frame_start if len(bg) and bg[0].clip else None,
                 resolution=[scene.render.resolution_x, scene.render.resolution_y],
                 action=arm.animation_data.action.name)
     out["clips"].append(info)

@@ -182,6 +182,8 @@ def test_capture_from_tracks_writes_a_z_up_result(tmp_path, body):
     assert len(s["clips"]) == 3 and any("empty clip.mp4" in w for w in s["warnings"])
     assert set(s["seconds"]) >= {"init", "sync", "ba", "total"} and s["peak_memory_mb"] > 0
     assert s["reference"]["index"] == 0 and s["reference"]["chosen"] == "auto"  # view 0 spans the whole motion
+    # ... so the timeline is view 0's, nothing added (core.timeline)
+    assert s["timeline"] == {"frames": prob.reference_frames, "reference_offset": 0, "added": [0, 0]}
     assert not any("fits its keypoints poorly" in w for w in s["warnings"])
     # how many clips show each reference frame, against the protocol's true spans (a frame or two
     # may move between counts at the clips' ends, where the synchronisation errs)

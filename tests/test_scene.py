@@ -87,6 +87,9 @@ def test_each_clip_lines_up_through_its_camera(imported, body):
     result, out = imported
     for j, (c, info) in enumerate(zip(result.clips, out["clips"])):
         assert info["plate"] == c.path and info["flip_x"] == (j == 1) == c.mirrored
+        # on the clip's own action its plate starts at scene frame 1; on the consensus motion (as
+        # imported) at its first frame's place on the timeline (the demo's clips start 6 j frames in)
+        assert info["plate_start"] == 1 and out["plate_starts"][j] == 1 + round(c.ref_time[0]) == 1 + 6 * j
         assert info["resolution"] == list(c.size) and info["fps"] == pytest.approx(c.fps)
         assert info["range"] == [1, c.motion.frames] and info["action"].endswith(f"clip {j}")
         joints = _joints(body, c.motion)

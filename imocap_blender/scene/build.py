@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """A CaptureResult into the scene, in one step: one collection per capture holding the armature
-(consensus action on the reference timeline, one action per clip on the clip's own time axis),
+(consensus action on the timeline, one action per clip on the clip's own time axis),
 the skinned body mesh, and one camera per clip with its plate. On any failure everything created
 so far is removed again: the scene is never left half-modified."""
 
@@ -11,7 +11,7 @@ import os
 import bpy
 
 from .armature import build_armature
-from .cameras import build_camera
+from .cameras import build_camera, plate_start
 from .mesh import build_mesh
 from .motion import assign_action, write_action
 
@@ -100,7 +100,8 @@ def _set_view(scene, cam, fps: float, frames: int, size) -> None:
 
 def view_clip(coll, index: int, scene=None, consensus: bool = False) -> None:
     """Look through clip ``index``: its camera, plate, frame rate, range, resolution and action
-    (``consensus``: the consensus action on the reference timeline instead)."""
+    (``consensus``: the consensus action on the timeline instead, the plate moved to the clip's place
+    on it)."""
     scene = scene or bpy.context.scene
     cams = list(coll["imocap_cameras"])
     if not 0 <= index < len(cams):
@@ -111,6 +112,9 @@ def view_clip(coll, index: int, scene=None, consensus: bool = False) -> None:
     action = bpy.data.actions[name]
     fps = float(action["imocap_fps"] if consensus else cam["imocap_fps"])
     _set_view(scene, cam, fps, action.frame_range[1], cam["imocap_size"])
+    for bg in cam.data.background_images:  # the plate in step with the action shown
+        if bg.clip is not None:
+            bg.clip.frame_start = plate_start(cam, consensus)
     assign_action(arm, action)
 
 

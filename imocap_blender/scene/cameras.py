@@ -65,6 +65,20 @@ def find_clip(path: str, result_dir: str = "") -> str:
     return beside if os.path.isfile(beside) else path
 
 
+def timeline_offset(clip_result) -> int:
+    """The timeline frame (from 0) nearest the clip's first frame (0 where it has none)."""
+    t = np.asarray(clip_result.ref_time, float)
+    t = t[np.isfinite(t)]
+    return int(round(float(t[0]))) if t.size else 0
+
+
+def plate_start(obj, consensus: bool) -> int:
+    """The scene frame at which camera ``obj``'s plate shows the clip's frame 0: on the consensus
+    motion's timeline (the clip's first frame where it falls there), or on the clip's own action
+    (scene frame 1)."""
+    return 1 + (int(obj.get("imocap_offset", 0)) if consensus else 0) - int(obj.get("imocap_first_frame", 0))
+
+
 def build_camera(name: str, collection, clip_result, result_dir: str = ""):
     """A camera object for one clip, its plate attached when the clip file exists (looked for
     beside the result too). Returns (object, warning or None)."""
@@ -77,11 +91,13 @@ def build_camera(name: str, collection, clip_result, result_dir: str = ""):
         _animate_rotation(obj, name, clip_result)
     obj["imocap_size"] = list(clip_result.size)
     obj["imocap_fps"] = float(clip_result.fps)
+    obj["imocap_first_frame"] = int(clip_result.first_frame)
+    obj["imocap_offset"] = timeline_offset(clip_result)
     warning = None
     path = find_clip(clip_result.path, result_dir)
     if os.path.isfile(path):
         clip = bpy.data.movieclips.load(path, check_existing=True)
-        clip.frame_start = 1 - int(clip_result.first_frame)
+        clip.frame_start = plate_start(obj, consensus=True)
         data.show_background_images = True
         bg = data.background_images.new()
         bg.source = "MOVIE_CLIP"
