@@ -4,10 +4,17 @@ Runs ``python -m core capture`` on the clips (detection included, a fresh cache 
 then on the reference clip alone (the single-clip baseline), and scores both against
 ``demo_truth.npz`` (written by ``python -m bench render-demo``): synchronisation error, MPJPE
 (paper protocol), PA-MPJPE and raw MPJPE of the consensus motion in the reference camera's frame,
-the detection rate, and the seconds of every stage."""
+the detection rate, and the seconds of every stage.
+
+``--cut A:B`` keeps only frames A..B-1 of the truth's reference clip (a cut copy of its video),
+captured as the reference (``--reference 0``): the other clips then show motion before or after it,
+as internet clips that start and stop at different moments do. The consensus motion is scored over
+its whole timeline (core.timeline), wherever the truth has the frame, and apart on the frames
+outside the cut (``pa_outside_cut_mm``)."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
@@ -25,12 +32,24 @@ def add_arguments(p) -> None:
     p.add_argument("--keep", default=None, help="keep the results in this folder (default: a temporary one)")
     p.add_argument("--json", action="store_true", help="print only the JSON line (it is the last line anyway)")
     p.add_argument("--iters", type=int, default=5)
+    p.add_argument("--cut", type=_cut, default=None, metavar="A:B",
+                   help="keep frames A..B-1 of the reference clip only (see the module docstring)")
 
 
-def _capture(clips: list[str], out: Path, iters: int) -> dict:
+def _cut(value: str) -> tuple[int, int]:
+    try:
+        a, b = (int(v) for v in value.split(":"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--cut wants A:B (frame numbers), got {value!r}") from None
+    if not 0 <= a < b - 1:
+        raise argparse.ArgumentTypeError(f"--cut {value}: need 0 <= A < B - 1")
+    return a, b
+
+
+def _capture(clips: list[str], out: Path, iters: int, extra: tuple = ()) -> dict:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    r = subprocess.run([sys.executable, "-m", "core", "capture", *clips, "--out", str(out), "--iters", str(iters)],
-                       cwd=ROOT, env=env, capture_output=True, text=True)
+    r = subprocess.run([sys.executable, "-m", "core", "capture", *clips, "--out", str(out), "--iters", str(iters),
+                        *extra], cwd=ROOT, env=env, capture_output=True, text=True)
     lines = [x for x in r.stdout.splitlines() if x.strip()]
     if r.returncode != 0 or not lines:
         raise RuntimeError(f"capture failed ({r.returncode}): {r.stderr[-2000:]}")
@@ -48,7 +67,10 @@ def _joints_in_camera(result, body) -> np.ndarray:
     return j.astype(np.float64) @ c.R.T + c.t
 
 
-def score(result, truth, body) -> dict:
+def score(result, truth, body, cut: tuple[int, int] | None = None) -> dict:
+    """The consensus motion on every timeline frame the truth has (the capture's reference clip's
+    frame i, at timeline frame i + offset, is the truth's reference frame i + A for ``cut`` (A, B)),
+    and the clips' times, against the truth."""
     from .metrics import mpjpe_mm, mpjpe_raw_mm, pa_mpjpe_mm, sync_error_pct
 
     ref = int(truth["reference"])
@@ -59,15 +81,43 @@ def score(result, truth, body) -> dict:
                         f"which this score assumes")
     gt = truth[f"c{ref}_joints"].astype(np.float64)
     gt = np.einsum("nij,nkj->nki", truth[f"c{ref}_R"], gt) + truth[f"c{ref}_t"][:, None]
-    pred = _joints_in_camera(result, body)[result.offset:]  # the timeline from the reference clip's first frame
-    n = min(len(gt), len(pred))
-    out = {"mpjpe_mm": mpjpe_mm(pred[:n], gt[:n]), "pa_mpjpe_mm": pa_mpjpe_mm(pred[:n], gt[:n]),
-           "mpjpe_raw_mm": mpjpe_raw_mm(pred[:n], gt[:n])}
+    pred = _joints_in_camera(result, body)
+    start = cut[0] if cut else 0
+    frame = np.arange(len(pred)) - result.offset + start  # the truth's reference frame at each timeline frame
+    ok = (frame >= 0) & (frame < len(gt))
+    pred, gt_on = pred[ok], gt[frame[ok]]
+    out = {"mpjpe_mm": mpjpe_mm(pred, gt_on), "pa_mpjpe_mm": pa_mpjpe_mm(pred, gt_on),
+           "mpjpe_raw_mm": mpjpe_raw_mm(pred, gt_on), "timeline_frames_scored": int(ok.sum())}
+    if cut:
+        outside = (frame[ok] < cut[0]) | (frame[ok] >= cut[1])
+        out["pa_outside_cut_mm"] = pa_mpjpe_mm(pred[outside], gt_on[outside]) if outside.sum() > 2 else float("nan")
     if len(result.clips) > 1:
         clips = len(result.clips)
-        out["sync_error_pct"] = sync_error_pct([result.clips[j].ref_time - result.offset for j in range(1, clips)],
+        out["sync_error_pct"] = sync_error_pct([result.clips[j].ref_time - result.offset + start for j in range(1, clips)],
                                                [truth[f"c{j}_ref_frame"] for j in range(1, clips)], len(gt))
-    return {k: round(float(v), 3) for k, v in out.items()}
+    return {k: v if isinstance(v, int) else round(float(v), 3) for k, v in out.items()}
+
+
+def cut_video(path: str, a: int, b: int, folder: Path) -> Path:
+    """Frames a..b-1 of the clip at ``path``, written into ``folder`` (its name marks the cut)."""
+    import cv2
+
+    from .photo_clips import write_clip
+
+    cap = cv2.VideoCapture(path)
+    fps = cap.get(cv2.CAP_PROP_FPS)
+    frames = []
+    while len(frames) < b:
+        ok, f = cap.read()
+        if not ok:
+            break
+        frames.append(f)
+    cap.release()
+    if len(frames) < b:
+        from core.errors import UserError
+
+        raise UserError(f"--cut {a}:{b}: {path} has {len(frames)} frames")
+    return write_clip(folder / f"{Path(path).stem}_{a}-{b}{Path(path).suffix}", frames[a:b], fps=fps)
 
 
 def detection_rate(cache: Path) -> float:
@@ -95,13 +145,18 @@ def run(args) -> dict:
         if cache.is_dir():  # detection must be timed: no earlier cache
             for p in cache.glob("*.npz"):
                 p.unlink()
-        summary = _capture(clips, out_dir / "demo_result.npz", args.iters)
+        extra = ()
+        if args.cut:
+            clips[0] = str(cut_video(clips[0], *args.cut, out_dir))
+            extra = ("--reference", "0")
+        summary = _capture(clips, out_dir / "demo_result.npz", args.iters, extra)
         mono_summary = _capture(clips[:1], out_dir / "mono_result.npz", args.iters)
         body = BodyModel(device="cpu")
-        multi = score(CaptureResult.load(out_dir / "demo_result.npz"), truth, body)
-        mono = score(CaptureResult.load(out_dir / "mono_result.npz"), truth, body)
+        multi = score(CaptureResult.load(out_dir / "demo_result.npz"), truth, body, args.cut)
+        mono = score(CaptureResult.load(out_dir / "mono_result.npz"), truth, body, args.cut)
         rate = detection_rate(cache)
-    return {"benchmark": "e2e", "clips": [Path(c).name for c in clips], **multi,
+    return {"benchmark": "e2e", "clips": [Path(c).name for c in clips], "cut": list(args.cut or []), **multi,
+            "timeline": summary.get("timeline"),
             "mono_pa_mpjpe_mm": mono["pa_mpjpe_mm"], "mono_mpjpe_mm": mono["mpjpe_mm"],
             "pa_vs_mono": round(multi["pa_mpjpe_mm"] / mono["pa_mpjpe_mm"], 3), "detection_rate": round(rate, 4),
             "seconds": summary["seconds"], "mono_seconds": mono_summary["seconds"].get("total"),

@@ -135,3 +135,38 @@ def test_clips_that_run_past_the_reference_extend_the_timeline(body):
     assert sync_error(out.corr, prob) < 3.0
     result = to_capture_result(out, tracks, body, [f"c{j}.mp4" for j in range(4)])
     assert result.offset == 0 and result.motion.frames == total and result.clips[0].motion.frames == n
+
+
+def test_e2e_scores_the_consensus_over_the_whole_extended_timeline(body):
+    """bench.e2e.score with --cut A:B: the demo's own result re-expressed as a capture whose
+    reference clip is the truth's frames 20..59 (its frame 0 at timeline frame 20) scores zero
+    over all 90 timeline frames, those outside the cut included."""
+    import dataclasses
+
+    import torch
+
+    from bench.e2e import score
+    from core.demo import demo_capture
+
+    demo = demo_capture(body, frames=90, clips=3)
+    a, b = 20, 60
+    c0 = demo.clips[0]
+    own = np.arange(a, b, dtype=float)
+    ct = np.arange(90, dtype=float) - a
+    ct[(ct < 0) | (ct > b - a - 1)] = NAN
+    cut = dataclasses.replace(c0, ref_time=own, clip_time=ct,
+                              motion=dataclasses.replace(c0.motion, pose=c0.motion.pose[a:b], transl=c0.motion.transl[a:b]))
+    result = dataclasses.replace(demo, clips=(cut,) + demo.clips[1:])
+    assert result.offset == a
+    m = demo.motion
+    with torch.no_grad():
+        joints = body(torch.as_tensor(m.pose), torch.as_tensor(m.betas), torch.as_tensor(m.transl)).joints.numpy()
+    truth = {"reference": 0, "c0_joints": joints, "c0_R": np.tile(c0.R, (90, 1, 1)), "c0_t": np.tile(c0.t, (90, 1))}
+    truth.update({f"c{j}_ref_frame": demo.clips[j].ref_time for j in (1, 2)})
+    got = score(result, truth, body, (a, b))
+    assert got["timeline_frames_scored"] == 90
+    assert got["pa_mpjpe_mm"] < 0.01 and got["pa_outside_cut_mm"] < 0.01 and got["sync_error_pct"] < 1e-9
+    # read as if the timeline started at the reference clip's first frame, it is 20 frames off
+    late = score(dataclasses.replace(result, clips=(dataclasses.replace(cut, ref_time=own - a),) + demo.clips[1:]),
+                 truth, body, (a, b))
+    assert late["sync_error_pct"] > 20
