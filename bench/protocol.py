@@ -115,9 +115,7 @@ def cut_first_view(problem: Problem, keep: float) -> Problem:
         raise ValueError("keep must be in (0, 1]")
     v = problem.views[0]
     n = max(2, int(round(keep * v.frames)))
-    tr = v.tracks
-    tracks = replace(tr, keypoints=tr.keypoints[:n], confidence=tr.confidence[:n], bbox=tr.bbox[:n])
-    first = View(v.ref_time[:n], v.joints[:n], v.K, v.R, v.t, v.scale, tracks)
+    first = View(v.ref_time[:n], v.joints[:n], v.K, v.R, v.t, v.scale, v.tracks.frames_of(slice(0, n)))
     return replace(problem, views=(first,) + problem.views[1:])
 
 

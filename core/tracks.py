@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +54,11 @@ class Tracks2D:
     @property
     def frames(self) -> int:
         return int(self.keypoints.shape[0])
+
+    def frames_of(self, index) -> "Tracks2D":
+        """The tracks of some frames: ``index`` a slice, or frame indices in order."""
+        return replace(self, keypoints=self.keypoints[index], confidence=self.confidence[index],
+                       bbox=self.bbox[index], times=None if self.times is None else self.times[index])
 
     def check_finite(self) -> None:
         """Refuse NaN/inf where a keypoint claims confidence (the engine's entry check)."""

@@ -83,7 +83,7 @@ def test_epipolar_refinement_at_another_frame_rate():
     ``EpipolarSettings.moved``)."""
     views, n_ref = _problem("cmu_01_jumps", 0, [0, 2])
     tr = views[1].tracks
-    half = replace(tr, keypoints=tr.keypoints[::2], confidence=tr.confidence[::2], bbox=tr.bbox[::2], fps=15.0)
+    half = replace(tr.frames_of(slice(None, None, 2)), fps=15.0)
     truth = views[1].ref_time[::2]
     given = np.clip(truth + 2.0, 0, n_ref - 1)
     out = refine_correspondence([views[0].tracks, half], _corr([np.arange(n_ref), given], n_ref), [30.0, 15.0])

@@ -66,6 +66,9 @@ def test_the_timeline_grows_to_hold_the_clips_and_nothing_else_moves():
     np.testing.assert_array_equal(p.keypoints[3:23], tracks[0].keypoints)
     assert np.isnan(p.bbox[:3]).all() and np.isnan(p.bbox[23:]).all()
     np.testing.assert_allclose(p.times, (np.arange(30) - 3) / 30)
+    own = p.frames_of(slice(3, 23))  # and back
+    for f in ("keypoints", "confidence", "bbox", "times"):
+        np.testing.assert_array_equal(getattr(own, f), getattr(tracks[0], f))
     # under MIN_OVERHANG (2 frames) past an end, nothing changes
     short = _corr([None, np.r_[NAN, np.arange(20.0)]], n)
     assert not plan([tracks[0], _tracks(21)], short, fps[:2]).extended
