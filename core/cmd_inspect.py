@@ -12,6 +12,8 @@ def run(args, progress) -> dict:
 
     r = CaptureResult.load(args.result)
     return {"result": args.result, "reference": r.reference, "frames": r.motion.frames, "fps": r.motion.fps,
+            "reference_offset": r.offset,
             "clips": [{"path": c.path, "frames": c.motion.frames, "fps": c.fps, "size": list(c.size),
-                       "reproj_px": c.reproj_px, "sync_confidence": c.sync_confidence} for c in r.clips],
+                       "reproj_px": c.reproj_px, "sync_confidence": c.sync_confidence, "mirrored": c.mirrored}
+                      for c in r.clips],
             "body": r.body.model, "versions": r.versions}

@@ -4,7 +4,7 @@ import json
 
 import numpy as np
 
-from conftest import run_python
+from conftest import ROOT, run_python
 from core.progress import Progress, parse_line
 from core.result import CaptureResult
 
@@ -55,6 +55,10 @@ def test_body_and_inspect(tmp_path):
     assert r.returncode == 1
     assert "bad.npz" in json.loads(r.stdout.splitlines()[-1])["error"]
     assert "Traceback" not in r.stderr  # a user error, not a crash
+    r = run_python(["-m", "core", "inspect", str(ROOT / "examples" / "demo_result.npz")])
+    s = json.loads(r.stdout.splitlines()[-1])["summary"]
+    assert r.returncode == 0 and s["frames"] == 240 and s["reference"] == 0 and s["reference_offset"] == 0
+    assert [c["frames"] for c in s["clips"]] == [240, 125, 120, 120] and not any(c["mirrored"] for c in s["clips"])
 
 
 def test_bad_arguments_exit_2():
