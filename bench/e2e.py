@@ -93,8 +93,8 @@ def score(result, truth, body, cut: tuple[int, int] | None = None) -> dict:
         out["pa_outside_cut_mm"] = pa_mpjpe_mm(pred[outside], gt_on[outside]) if outside.sum() > 2 else float("nan")
     if len(result.clips) > 1:
         clips = len(result.clips)
-        out["sync_error_pct"] = sync_error_pct([result.clips[j].ref_time - result.offset + start for j in range(1, clips)],
-                                               [truth[f"c{j}_ref_frame"] for j in range(1, clips)], len(gt))
+        times = [result.clips[j].ref_time - result.offset + start for j in range(1, clips)]  # the truth's frames
+        out["sync_error_pct"] = sync_error_pct(times, [truth[f"c{j}_ref_frame"] for j in range(1, clips)], len(gt))
     return {k: v if isinstance(v, int) else round(float(v), 3) for k, v in out.items()}
 
 

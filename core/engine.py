@@ -295,11 +295,11 @@ def capture_from_tracks(tracks, body, settings: CaptureSettings = CaptureSetting
         # clips that start earlier or end later than the reference: the timeline grows to hold
         # them, the reference clip padded with empty frames (core.timeline). The cameras come from
         # the frames the synchronisation matched; the extrapolated ends join after them
-        ext = plan(tracks, corr, fps)
+        ext = plan(tracks, corr, fps, settings.sync_2d.min_confidence)
         if ext.extended:
             tracks = [pad(tr, ext.before, ext.after) if j == ref else tr for j, tr in enumerate(tracks)]
             corr = shifted(corr, ext)
-    first = filled(corr, fps, ext)
+    first = filled(corr, fps, ext, settings.sync_2d.min_confidence)
     secs["sync"] = time.perf_counter() - t
     t = time.perf_counter()
     mono = fit_monocular(tracks, body, init, progress=lambda d, n: say("init", d, n))
@@ -326,7 +326,7 @@ def capture_from_tracks(tracks, body, settings: CaptureSettings = CaptureSetting
             mirror_note = [f"the recovered cameras see a mirror image of the performer ({info['mirrored']:.0%} of "
                            f"the bent knees bend backwards): the views may be too few or too alike to place them; "
                            f"check the cameras in Blender, or add a clip from another side"]
-    corr = filled(corr, fps, ext)
+    corr = filled(corr, fps, ext, settings.sync_2d.min_confidence)
     hypotheses = [cams] + info.get("hypotheses", [])  # only the camera adjustment offers more
     starts = [_start_state(tracks, corr, mono, state, c, body, ref, settings.limbs_from_views) for c in hypotheses]
     secs["cameras"] = time.perf_counter() - t

@@ -80,20 +80,22 @@ def extrapolate(rt: np.ndarray, pace: float) -> np.ndarray:
     return out
 
 
-def _reach(corr: Correspondence, fps, first: float, last: float) -> list:
-    """Per clip (None for the reference) its frames' times, the unmatched and squeezed ends
-    extrapolated at the clip's frame rate; the reference clip's own frames span first..last."""
+def _reach(corr: Correspondence, fps, first: float, last: float, min_confidence: float) -> list:
+    """Per clip its frames' times, the unmatched and squeezed ends extrapolated at the clip's frame
+    rate (the reference clip's own frames span first..last); None for the reference and for clips
+    matched with less than ``min_confidence`` (another action, perhaps: nothing to extend by)."""
     ref = corr.reference
-    return [None if j == ref else extrapolate(unsqueezed(rt, first, last), fps[ref] / fps[j])
-            for j, rt in enumerate(corr.ref_time)]
+    return [None if j == ref or corr.confidence[j] < min_confidence else
+            extrapolate(unsqueezed(rt, first, last), fps[ref] / fps[j]) for j, rt in enumerate(corr.ref_time)]
 
 
-def plan(tracks, corr: Correspondence, fps) -> Extension:
+def plan(tracks, corr: Correspondence, fps, min_confidence: float = 0.0) -> Extension:
     """How far the clips' detected frames reach past the reference clip's ends (their unmatched
-    ends' times extrapolated at their frame rates), counted only from ``MIN_OVERHANG`` frames."""
+    ends' times extrapolated at their frame rates), counted only from ``MIN_OVERHANG`` frames and
+    over the clips matched with at least ``min_confidence``."""
     n = tracks[corr.reference].frames
     lo, hi = 0.0, n - 1.0
-    for j, t in enumerate(_reach(corr, fps, 0.0, n - 1.0)):
+    for j, t in enumerate(_reach(corr, fps, 0.0, n - 1.0, min_confidence)):
         if t is None:
             continue
         seen = (tracks[j].confidence > 0).any(1) & np.isfinite(t)
@@ -115,14 +117,15 @@ def shifted(corr: Correspondence, ext: Extension) -> Correspondence:
     return replace(corr, ref_time=rts, clip_time=tuple(invert_time_map(r, ext.total) for r in rts))
 
 
-def filled(corr: Correspondence, fps, ext: Extension) -> Correspondence:
+def filled(corr: Correspondence, fps, ext: Extension, min_confidence: float = 0.0) -> Correspondence:
     """``corr`` on the extended timeline (:func:`shifted`) with each clip's unmatched and squeezed
-    ends, on the sides extended, given their extrapolated times where those fall on the timeline."""
+    ends, on the sides extended, given their extrapolated times where those fall on the timeline
+    (clips matched with at least ``min_confidence``)."""
     if not ext.extended:
         return corr
     first, last = float(ext.before), float(ext.before + ext.frames - 1)
     rts = []
-    for j, (r, t) in enumerate(zip(corr.ref_time, _reach(corr, fps, first, last))):
+    for j, (r, t) in enumerate(zip(corr.ref_time, _reach(corr, fps, first, last, min_confidence))):
         if t is None:
             rts.append(np.asarray(r, float))
             continue

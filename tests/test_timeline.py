@@ -69,6 +69,11 @@ def test_the_timeline_grows_to_hold_the_clips_and_nothing_else_moves():
     own = p.frames_of(slice(3, 23))  # and back
     for f in ("keypoints", "confidence", "bbox", "times"):
         np.testing.assert_array_equal(getattr(own, f), getattr(tracks[0], f))
+    # a clip matched poorly (another action, perhaps) extends nothing, and is not filled
+    poor = Correspondence(0, corr.ref_time, corr.clip_time, np.array([1.0, 1.0, 0.2]))
+    assert plan(tracks, poor, fps, 0.35) == Extension(3, 5, 20)  # clip 1 alone: -3 .. 24
+    ext = Extension(3, 5, 20)
+    np.testing.assert_array_equal(filled(shifted(poor, ext), fps, ext, 0.35).ref_time[2], c2 + 3)
     # under MIN_OVERHANG (2 frames) past an end, nothing changes
     short = _corr([None, np.r_[NAN, np.arange(20.0)]], n)
     assert not plan([tracks[0], _tracks(21)], short, fps[:2]).extended
@@ -157,8 +162,8 @@ def test_e2e_scores_the_consensus_over_the_whole_extended_timeline(body):
     own = np.arange(a, b, dtype=float)
     ct = np.arange(90, dtype=float) - a
     ct[(ct < 0) | (ct > b - a - 1)] = NAN
-    cut = dataclasses.replace(c0, ref_time=own, clip_time=ct,
-                              motion=dataclasses.replace(c0.motion, pose=c0.motion.pose[a:b], transl=c0.motion.transl[a:b]))
+    motion = dataclasses.replace(c0.motion, pose=c0.motion.pose[a:b], transl=c0.motion.transl[a:b])
+    cut = dataclasses.replace(c0, ref_time=own, clip_time=ct, motion=motion)
     result = dataclasses.replace(demo, clips=(cut,) + demo.clips[1:])
     assert result.offset == a
     m = demo.motion
