@@ -144,7 +144,7 @@ class CaptureSettings:
 class CaptureOutput:
     state: BAState
     corr: Correspondence
-    mono: list
+    mono: list  # the monocular fits (the reference clip's over the whole timeline, padded frames included)
     first_corr: Correspondence  # from the monocular initialisation (the no-iteration ablation)
     seconds: dict
     rounds: int

@@ -167,7 +167,7 @@ class CaptureResult:
             raise ValueError(f"reference clip {self.reference} out of range 0..{len(self.clips) - 1}")
         for c in self.clips:
             if c.clip_time.shape[0] != self.motion.frames:
-                raise ValueError("clip_time must have one entry per reference frame "
+                raise ValueError("clip_time must have one entry per timeline frame "
                                  f"({self.motion.frames}), got {c.clip_time.shape[0]}")
 
     @property

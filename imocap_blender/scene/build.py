@@ -54,7 +54,8 @@ def import_capture(result, name: str | None = None, with_mesh: bool = True, sour
         cams = []
         for j, c in enumerate(result.clips):
             cam, warning = build_camera(f"{coll.name} cam {j}", coll, c,
-                                        os.path.dirname(os.path.abspath(source_path)) if source_path else "")
+                                        os.path.dirname(os.path.abspath(source_path)) if source_path else "",
+                                        timeline_fps=result.motion.fps)
             created += [(bpy.data.objects, cam), (bpy.data.cameras, cam.data)]
             if cam.animation_data and cam.animation_data.action:  # a panning camera's rotation keys
                 created.append((bpy.data.actions, cam.animation_data.action))

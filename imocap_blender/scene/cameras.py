@@ -65,11 +65,15 @@ def find_clip(path: str, result_dir: str = "") -> str:
     return beside if os.path.isfile(beside) else path
 
 
-def timeline_offset(clip_result) -> int:
-    """The timeline frame (from 0) nearest the clip's first frame (0 where it has none)."""
+def timeline_offset(clip_result, timeline_fps: float | None = None) -> int:
+    """The timeline frame (from 0) nearest the clip's first frame: from its first frame with a
+    time, back at the frame rates' ratio (0 where it has none)."""
     t = np.asarray(clip_result.ref_time, float)
-    t = t[np.isfinite(t)]
-    return int(round(float(t[0]))) if t.size else 0
+    ok = np.where(np.isfinite(t))[0]
+    if not ok.size:
+        return 0
+    pace = (timeline_fps or clip_result.fps) / clip_result.fps
+    return int(round(float(t[ok[0]] - pace * ok[0])))
 
 
 def plate_start(obj, consensus: bool) -> int:
@@ -79,9 +83,10 @@ def plate_start(obj, consensus: bool) -> int:
     return 1 + (int(obj.get("imocap_offset", 0)) if consensus else 0) - int(obj.get("imocap_first_frame", 0))
 
 
-def build_camera(name: str, collection, clip_result, result_dir: str = ""):
+def build_camera(name: str, collection, clip_result, result_dir: str = "", timeline_fps: float | None = None):
     """A camera object for one clip, its plate attached when the clip file exists (looked for
-    beside the result too). Returns (object, warning or None)."""
+    beside the result too), starting at the clip's place on the timeline (at ``timeline_fps``; the
+    clip's own rate where None). Returns (object, warning or None)."""
     data = bpy.data.cameras.new(name)
     camera_intrinsics(data, clip_result.K, clip_result.size)
     obj = bpy.data.objects.new(name, data)
@@ -92,7 +97,7 @@ def build_camera(name: str, collection, clip_result, result_dir: str = ""):
     obj["imocap_size"] = list(clip_result.size)
     obj["imocap_fps"] = float(clip_result.fps)
     obj["imocap_first_frame"] = int(clip_result.first_frame)
-    obj["imocap_offset"] = timeline_offset(clip_result)
+    obj["imocap_offset"] = timeline_offset(clip_result, timeline_fps)
     warning = None
     path = find_clip(clip_result.path, result_dir)
     if os.path.isfile(path):
