@@ -34,3 +34,17 @@ def capture_args(clips: list[str], out: str, rank: int, iterations: int, referen
     if not unflip:
         args.append("--keep-mirrored")
     return args
+
+
+def timeline_note(summary: dict) -> str | None:
+    """A line for the user where the capture's timeline grew past the reference clip (the
+    summary's ``timeline``, core.timeline); None where it did not."""
+    t = summary.get("timeline") or {}
+    before, after = (t.get("added") or [0, 0])[:2]
+    if not (before or after):
+        return None
+    ref = (summary.get("reference") or {}).get("clip", "the reference clip")
+    first = int(t.get("reference_offset", before)) + 1
+    last = int(t["frames"]) - after
+    return (f"other clips show more of the action than {os.path.basename(str(ref))}: the timeline runs {t['frames']} "
+            f"frames ({before} added before it, {after} after), its own frames at scene frames {first}-{last}")

@@ -77,6 +77,7 @@ class IMOCAP_OT_capture(bpy.types.Operator):
     def _finish(self, context) -> set:
         from .._core import ResultFormatError, load_result
         from ..imocap_blender.scene.build import import_capture
+        from ..imocap_blender.worker import timeline_note
 
         s = context.scene.imocap
         s.running = False
@@ -97,6 +98,9 @@ class IMOCAP_OT_capture(bpy.types.Operator):
         s.result_path = self._out
         for w in rep.warnings + list(r.summary.get("warnings", [])):
             self.report({"WARNING"}, w)
+        note = timeline_note(r.summary)
+        if note:
+            self.report({"INFO"}, note)
         self.report({"INFO"}, f"captured {len(result.clips)} clips into {rep.collection.name}")
         return {"FINISHED"}
 

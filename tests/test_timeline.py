@@ -178,3 +178,15 @@ def test_e2e_scores_the_consensus_over_the_whole_extended_timeline(body):
     late = score(dataclasses.replace(result, clips=(dataclasses.replace(cut, ref_time=own - a),) + demo.clips[1:]),
                  truth, body, (a, b))
     assert late["sync_error_pct"] > 20
+
+
+def test_the_add_on_says_where_the_timeline_grew():
+    """imocap_blender.worker.timeline_note on the capture summary's ``timeline`` (the figures of
+    ``bench e2e --cut 90:240``)."""
+    from imocap_blender.worker import timeline_note
+
+    s = {"timeline": {"frames": 204, "reference_offset": 54, "added": [54, 0]}, "reference": {"clip": "/x/clip0.mp4"}}
+    assert timeline_note(s) == ("other clips show more of the action than clip0.mp4: the timeline runs 204 frames "
+                                "(54 added before it, 0 after), its own frames at scene frames 55-204")
+    assert timeline_note({"timeline": {"frames": 240, "reference_offset": 0, "added": [0, 0]}}) is None
+    assert timeline_note({}) is None  # a worker from before the extension
