@@ -96,10 +96,36 @@ class Problem:
 
         own = self.views[reference].ref_time
         n = len(own)
-        times = [v.ref_time if not reference else
+        times = [np.where((v.ref_time >= own[0]) & (v.ref_time <= own[-1]), v.ref_time, np.nan) if not reference else
                  np.interp(v.ref_time, own, np.arange(n, dtype=float), left=np.nan, right=np.nan) for v in self.views]
         return Correspondence(reference, tuple(times), tuple(invert_time_map(t, n) for t in times),
                               np.ones(len(self.views)))
+
+    def true_extended(self, reference: int = 0):
+        """The views' true synchronisation on view ``reference``'s timeline extended over every
+        view's frames (core.timeline; outside the reference view at its mean pace), and the
+        :class:`core.timeline.Extension`: what the engine's answer would be with perfect times."""
+        from core.sync import Correspondence, invert_time_map
+        from core.timeline import Extension
+
+        own = self.views[reference].ref_time
+        n = len(own)
+        pace = (own[-1] - own[0]) / max(1, n - 1)
+        idx = np.arange(n, dtype=float)
+
+        def on_ref(t):
+            if not reference:  # view 0's times are its frame indices
+                return np.asarray(t, float)
+            out = np.interp(t, own, idx)
+            return np.where(t < own[0], (t - own[0]) / pace, np.where(t > own[-1], n - 1 + (t - own[-1]) / pace, out))
+
+        times = [on_ref(v.ref_time) for v in self.views]
+        lo = min(0.0, min(float(t.min()) for t in times))
+        hi = max(n - 1.0, max(float(t.max()) for t in times))
+        ext = Extension(int(np.ceil(-lo - 1e-6)), int(np.ceil(hi - (n - 1) - 1e-6)), n)
+        times = [np.arange(ext.total, dtype=float) if j == reference else t + ext.before for j, t in enumerate(times)]
+        return (Correspondence(reference, tuple(times), tuple(invert_time_map(t, ext.total) for t in times),
+                               np.ones(len(self.views))), ext)
 
     def true_cameras(self) -> list:
         """The views' true cameras for one performer (:meth:`View.unscaled_camera`), as the engine's."""

@@ -190,3 +190,23 @@ def test_the_add_on_says_where_the_timeline_grew():
                                 "(54 added before it, 0 after), its own frames at scene frames 55-204")
     assert timeline_note({"timeline": {"frames": 240, "reference_offset": 0, "added": [0, 0]}}) is None
     assert timeline_note({}) is None  # a worker from before the extension
+
+
+def test_the_benchmarks_true_times_on_an_extended_timeline():
+    """bench.protocol.Problem.true_extended, the oracle's times: view 1 (truly 2 + 1.5 i, 6
+    frames) as the reference; view 0 (0..10) runs 1.33 of its frames before it and 0.33 after, so
+    the timeline gains 2 frames before and 1 after, and every time is exact at view 1's pace."""
+    from bench.protocol import Problem
+
+    truth = [np.arange(11.0), 2 + 1.5 * np.arange(6), 2.5 + np.arange(6.0)]
+    problem = SimpleNamespace(views=[SimpleNamespace(ref_time=t) for t in truth])
+    corr, ext = Problem.true_extended(problem, 1)
+    assert ext == Extension(2, 1, 6)
+    np.testing.assert_allclose(corr.ref_time[1], np.arange(9.0))
+    np.testing.assert_allclose(corr.ref_time[0], 2 + (truth[0] - 2) / 1.5)
+    np.testing.assert_allclose(corr.ref_time[2], 2 + (truth[2] - 2) / 1.5)
+    # on view 0's own timeline nothing moves, and nothing is added
+    corr, ext = Problem.true_extended(problem, 0)
+    assert ext == Extension(0, 0, 11)
+    for got, want in zip(corr.ref_time, truth):
+        np.testing.assert_array_equal(got, want)
