@@ -6,6 +6,7 @@ import numpy as np
 
 from .metrics import mpjpe_mm, mpjpe_raw_mm, pa_mpjpe_mm, sync_error_pct
 from .mocap import LIMB_COCO, LIMB_SMPL
+from .protocol import interp_paced
 
 
 def as_joints(keypoints: np.ndarray) -> np.ndarray:
@@ -38,22 +39,11 @@ def sync_error(corr, problem) -> float:
     k = corr.reference
     offset = float(corr.ref_time[k][0])
     own = problem.views[k].ref_time
-    matched = [_through(np.asarray(corr.ref_time[j], float) - offset, own) if k else corr.ref_time[j] - offset
+    idx = np.arange(len(own), dtype=float)
+    matched = [interp_paced(np.asarray(corr.ref_time[j], float) - offset, idx, own) if k else corr.ref_time[j] - offset
                for j in range(len(problem.views)) if j != k]
     truth = [v.ref_time for j, v in enumerate(problem.views) if j != k]
     return sync_error_pct(matched, truth, problem.reference_frames)
-
-
-def _through(t: np.ndarray, own: np.ndarray) -> np.ndarray:
-    """Times ``t`` in frames of a view whose frame i truly shows ``own[i]``, as true times: linear
-    inside, at the view's mean pace outside."""
-    idx = np.arange(len(own), dtype=float)
-    out = np.interp(t, idx, own)
-    if len(own) > 1:
-        pace = (own[-1] - own[0]) / (len(own) - 1)
-        out = np.where(t < 0, own[0] + pace * t, out)
-        out = np.where(t > len(own) - 1, own[-1] + pace * (t - len(own) + 1), out)
-    return out
 
 
 def camera_errors(cameras, problem) -> dict:

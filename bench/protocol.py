@@ -110,16 +110,9 @@ class Problem:
 
         own = self.views[reference].ref_time
         n = len(own)
-        pace = (own[-1] - own[0]) / max(1, n - 1)
         idx = np.arange(n, dtype=float)
-
-        def on_ref(t):
-            if not reference:  # view 0's times are its frame indices
-                return np.asarray(t, float)
-            out = np.interp(t, own, idx)
-            return np.where(t < own[0], (t - own[0]) / pace, np.where(t > own[-1], n - 1 + (t - own[-1]) / pace, out))
-
-        times = [on_ref(v.ref_time) for v in self.views]
+        # view 0's times are its frame indices
+        times = [interp_paced(v.ref_time, own, idx) if reference else np.asarray(v.ref_time, float) for v in self.views]
         lo = min(0.0, min(float(t.min()) for t in times))
         hi = max(n - 1.0, max(float(t.max()) for t in times))
         ext = Extension(int(np.ceil(-lo - 1e-6)), int(np.ceil(hi - (n - 1) - 1e-6)), n)
@@ -132,6 +125,16 @@ class Problem:
         from core.cameras import Camera
 
         return [Camera(*v.unscaled_camera(), float(v.K[0, 0]), v.K[:2, 2].copy()) for v in self.views]
+
+
+def interp_paced(x, xp: np.ndarray, fp: np.ndarray) -> np.ndarray:
+    """``np.interp(x, xp, fp)`` (``xp`` increasing) carried on straight past both ends at the mean
+    slope from the first point to the last: a view's times past its ends, at its mean pace."""
+    out = np.interp(x, xp, fp)
+    if len(xp) < 2:
+        return out
+    slope = (fp[-1] - fp[0]) / (xp[-1] - xp[0])
+    return np.where(x < xp[0], fp[0] + slope * (x - xp[0]), np.where(x > xp[-1], fp[-1] + slope * (x - xp[-1]), out))
 
 
 def cut_first_view(problem: Problem, keep: float) -> Problem:

@@ -106,6 +106,16 @@ class ClipResult:
         _check_shape("ref_time", self.ref_time, (self.motion.frames,))
         _check_shape("clip_time", self.clip_time, (None,))
 
+    def timeline_start(self, timeline_fps: float | None = None) -> int:
+        """The timeline frame (from 0) nearest the clip's frame 0: counted back from its first frame
+        with a time at the frame rates' ratio (``timeline_fps``: the consensus motion's; None: the
+        clip's own); 0 where no frame has one."""
+        ok = np.where(np.isfinite(self.ref_time))[0]
+        if not ok.size:
+            return 0
+        pace = (timeline_fps or self.fps) / self.fps
+        return int(round(float(self.ref_time[ok[0]] - pace * ok[0])))
+
     def camera_at(self, frame: int) -> tuple[np.ndarray, np.ndarray]:
         """(R, t) at one of the clip's frames (a panning camera turns; a still one does not)."""
         if self.rotations is None:
@@ -173,8 +183,7 @@ class CaptureResult:
     @property
     def offset(self) -> int:
         """The timeline frame of the reference clip's frame 0 (frames added before it)."""
-        first = float(self.clips[self.reference].ref_time[0]) if self.clips[self.reference].ref_time.size else 0.0
-        return int(round(first)) if np.isfinite(first) else 0
+        return self.clips[self.reference].timeline_start(self.motion.fps)
 
     # ---- comparison -----------------------------------------------------------------------------
     def equals(self, other: "CaptureResult") -> bool:

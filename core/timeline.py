@@ -51,6 +51,11 @@ class Extension:
     def total(self) -> int:
         return self.before + self.frames + self.after
 
+    @property
+    def reference_times(self) -> np.ndarray:
+        """The reference clip's own frames on the extended timeline."""
+        return np.arange(self.frames, dtype=float) + self.before
+
 
 def unsqueezed(rt: np.ndarray, first: float, last: float) -> np.ndarray:
     """``rt`` (N,) with the frames squeezed onto the reference clip's ``first`` or ``last`` frame
@@ -159,12 +164,9 @@ def public_corr(corr: Correspondence, ext: Extension) -> Correspondence:
     as the reference's times (``i + before``; its clip times NaN over the added frames)."""
     if not ext.extended:
         return corr
-    ref = corr.reference
-    own = np.arange(ext.frames, dtype=float) + ext.before
-    ct = np.arange(ext.before + ext.frames + ext.after, dtype=float) - ext.before
-    ct[(ct < 0) | (ct > ext.frames - 1)] = np.nan
+    ref, own = corr.reference, ext.reference_times
     rts = tuple(own if j == ref else r for j, r in enumerate(corr.ref_time))
-    cts = tuple(ct if j == ref else c for j, c in enumerate(corr.clip_time))
+    cts = tuple(invert_time_map(own, ext.total) if j == ref else c for j, c in enumerate(corr.clip_time))
     return replace(corr, ref_time=rts, clip_time=cts)
 
 
@@ -180,7 +182,6 @@ def public_state(state, ref: int, ext: Extension):
 
     ref_time = state.ref_time
     if ref_time is not None:
-        ref_time = tuple(np.arange(ext.frames, dtype=float) + ext.before if j == ref else r
-                         for j, r in enumerate(ref_time))
+        ref_time = tuple(ext.reference_times if j == ref else r for j, r in enumerate(ref_time))
     return replace(state, pose=own(state.pose), transl=own(state.transl), keypoints=own(state.keypoints),
                    joints=own(state.joints), reproj_px=own(state.reproj_px), ref_time=ref_time)

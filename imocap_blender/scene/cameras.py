@@ -65,17 +65,6 @@ def find_clip(path: str, result_dir: str = "") -> str:
     return beside if os.path.isfile(beside) else path
 
 
-def timeline_offset(clip_result, timeline_fps: float | None = None) -> int:
-    """The timeline frame (from 0) nearest the clip's first frame: from its first frame with a
-    time, back at the frame rates' ratio (0 where it has none)."""
-    t = np.asarray(clip_result.ref_time, float)
-    ok = np.where(np.isfinite(t))[0]
-    if not ok.size:
-        return 0
-    pace = (timeline_fps or clip_result.fps) / clip_result.fps
-    return int(round(float(t[ok[0]] - pace * ok[0])))
-
-
 def plate_start(obj, consensus: bool) -> int:
     """The scene frame at which camera ``obj``'s plate shows the clip's frame 0: on the consensus
     motion's timeline (the clip's first frame where it falls there), or on the clip's own action
@@ -97,7 +86,7 @@ def build_camera(name: str, collection, clip_result, result_dir: str = "", timel
     obj["imocap_size"] = list(clip_result.size)
     obj["imocap_fps"] = float(clip_result.fps)
     obj["imocap_first_frame"] = int(clip_result.first_frame)
-    obj["imocap_offset"] = timeline_offset(clip_result, timeline_fps)
+    obj["imocap_offset"] = clip_result.timeline_start(timeline_fps)
     warning = None
     path = find_clip(clip_result.path, result_dir)
     if os.path.isfile(path):
