@@ -30,7 +30,7 @@ from .reference import choose_reference
 from .retime import RetimeSettings, retime
 from .sync import Correspondence, SyncSettings, features_2d, monotone, synchronise
 from .timeline import Extension, filled, pad, plan, public_corr, public_state, shifted
-from .triangulate import limbs_from_views, place_on_triangulation, triangulate
+from .triangulate import limbs_from_views, place_on_triangulation, triangulate, unseen_from_views
 from .turns import mend_turned_frames
 
 
@@ -436,6 +436,7 @@ def _start_state(tracks, corr, mono, registered: BAState, cams, body, ref: int, 
     state = place_on_triangulation(state, corr, points, seen, body)
     if limbs:
         state = limbs_from_views(state, corr, points, seen, body)
+    state = unseen_from_views(state, tracks, corr, seen)
     # single frames still facing backwards (a monocular flip with a twisted spine) would put the
     # BA's unwrapped root rotations a whole turn off after them (see core.turns; DeepMimic punch
     # seed 0: 19.8 or 23.75 mm by the thread count, 18.8 / 19.0 mended)
