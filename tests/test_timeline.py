@@ -35,6 +35,24 @@ def test_squeezed_and_unmatched_ends_are_extrapolated_at_the_clips_pace():
     np.testing.assert_array_equal(extrapolate(np.array([0.3, 1.4, NAN, 3.3]), 1.0), [0.3, 1.4, NAN, 3.3])
 
 
+def test_a_plateau_near_the_references_end_is_squeezed_too():
+    """The demo's panning clip 3 against the reference cut to frames 90-239 (real detections): its
+    first 11 matched frames all at 0.9 (truly -10 to 0), then 1.0, 1.9, 3.4. The plateau is
+    squeezing, though 0.9 frames from the reference's first frame; its innermost frame (1.0) kept,
+    the rest extrapolated from it at the clip's pace: -10 to 0 (the timeline had grown 62 frames of
+    72; now 72)."""
+    rt = np.r_[[NAN] * 3, [0.9] * 11, 1.0, 1.9, 3.4]
+    cut = unsqueezed(rt, 0.0, 239.0)
+    np.testing.assert_array_equal(np.isnan(cut), [True] * 14 + [False] * 3)
+    np.testing.assert_allclose(extrapolate(cut, 1.0)[3:15], np.arange(-10.0, 2.0))
+    # a plateau further in than PLATEAU_NEAR (2 frames) is motion that paused, not squeezing
+    held = np.r_[[2.5] * 6, 3.4, 4.4]
+    np.testing.assert_array_equal(unsqueezed(held, 0.0, 239.0), held)
+    # nor is a clip that runs on at its pace from near the end
+    np.testing.assert_array_equal(unsqueezed(np.array([235.4, 236.5, 237.6, 238.7]), 0.0, 239.0),
+                                  [235.4, 236.5, 237.6, 238.7])
+
+
 def test_the_timeline_grows_to_hold_the_clips_and_nothing_else_moves():
     """Reference 20 frames at 30 fps. Clip 1 (30 fps) truly shows reference frames -3..24, matched
     on 0..19; clip 2 (15 fps: two reference frames per frame) shows 6..26, its last three frames
