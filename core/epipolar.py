@@ -299,7 +299,7 @@ def realign(obs, conf, ref_obs, ref_conf, start: np.ndarray, settings: EpipolarS
             rt, fit = rt_s, fit_s
     if fit.F is None or fit.fraction < settings.adopt or not _better(fit, rt, given, start, null, settings):
         return None, given, fit, 0.0
-    # moved far, the map stands out from wrong ones (_better): above the null level by the margin
+    # moved far, the map stands out from wrong ones (_better: its excess over settings.stand_out)
     return rt, given, fit, _apart(rt, start)
 
 
