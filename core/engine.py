@@ -436,7 +436,7 @@ def _start_state(tracks, corr, mono, registered: BAState, cams, body, ref: int, 
     state = place_on_triangulation(state, corr, points, seen, body)
     if limbs:
         state = limbs_from_views(state, corr, points, seen, body)
-    state = unseen_from_views(state, tracks, corr, seen)
+    state = unseen_from_views(state, corr, seen, mono[ref].valid)
     # single frames still facing backwards (a monocular flip with a twisted spine) would put the
     # BA's unwrapped root rotations a whole turn off after them (see core.turns; DeepMimic punch
     # seed 0: 19.8 or 23.75 mm by the thread count, 18.8 / 19.0 mended)

@@ -179,13 +179,10 @@ def limbs_from_views(state, corr, points: np.ndarray, mask: np.ndarray, body):
     return replace(state, pose=tuple(poses))
 
 
-# a clip frame shows the person when this many keypoints were detected (core.init3d's valid frames)
-MIN_SEEN = 6
-
-
-def unseen_from_views(state, tracks, corr, mask: np.ndarray, min_conf: float = 0.1):
+def unseen_from_views(state, corr, mask: np.ndarray, shows: np.ndarray):
     """The reference clip's bodies on its frames that show nobody and whose torso was not
-    triangulated (``mask`` (N_ref,17)) held from the nearest frame that does either. These are the
+    triangulated (``mask`` (N_ref,17)) held from the nearest frame that does either (``shows``
+    (N_ref,): the frames its monocular fit had 2D evidence for, core.init3d.MonoFit.valid). These are the
     frames the extended timeline pads the reference with (core.timeline) that fewer than two views
     see. The reference's own bodies there are guesses from nothing, which can lie metres off
     (DeepMimic kick seed 1, first view cut to 70%: the shared translation 10 m away on the last
@@ -194,13 +191,13 @@ def unseen_from_views(state, tracks, corr, mask: np.ndarray, min_conf: float = 0
     placed well along its image but not in depth (DeepMimic run seed 0: 3.4 m from the held one,
     PA-MPJPE 18.5 -> 36.2 mm with true cameras and times)."""
     ref = corr.reference
-    t = tracks[ref]
-    shows = (np.where(t.confidence >= min_conf, t.confidence, 0) > 0).sum(1) >= MIN_SEEN
     known = shows | mask[:, list(TORSO)].all(1)
     if known.all() or not known.any():
         return state
-    have = np.where(known)[0]
-    nearest = have[np.abs(np.arange(len(known))[:, None] - have[None]).argmin(1)]
+    have, idx = np.where(known)[0], np.arange(len(known))
+    at = np.searchsorted(have, idx)
+    below, above = have[np.maximum(at - 1, 0)], have[np.minimum(at, len(have) - 1)]
+    nearest = np.where(np.abs(idx - below) <= np.abs(above - idx), below, above)  # the earlier on a tie
     poses, transls = list(state.pose), list(state.transl)
     poses[ref], transls[ref] = poses[ref][nearest], transls[ref][nearest]
     return replace(state, pose=tuple(poses), transl=tuple(transls))

@@ -1,13 +1,10 @@
 """core.triangulate's start for bundle adjustment: limbs taken from the clip that agrees with the
 triangulation, bodies laid on the triangulated torso."""
 
-from types import SimpleNamespace
-
 import numpy as np
 import torch
 
 from conftest import SHARED
-
 from core.ba import BAState
 from core.sync import Correspondence
 from core.triangulate import limbs_from_views, unseen_from_views
@@ -112,9 +109,8 @@ def test_padded_frames_no_two_views_placed_hold_the_nearest_body():
     and 6-7 padding); the torso was triangulated in frames 1 and 6 (two other views), in neither 0
     nor 7. Frames 0 and 7 take frame 1's and 6's bodies; every other frame keeps its own."""
     n = 8
-    conf = np.zeros((n, 17))
-    conf[2:6] = 0.9
-    tracks = [SimpleNamespace(confidence=conf, frames=n), SimpleNamespace(confidence=np.full((5, 17), 0.9), frames=5)]
+    shows = np.zeros(n, bool)
+    shows[2:6] = True
     mask = np.zeros((n, 17), bool)
     mask[[1, 6]] = True
     rng = np.random.default_rng(0)
@@ -124,13 +120,13 @@ def test_padded_frames_no_two_views_placed_hold_the_nearest_body():
     state = BAState((pose, other[0]), (transl, other[1]), (np.zeros(10),) * 2, (None, None))
     corr = Correspondence(0, (np.arange(n, dtype=float), np.arange(5.0) + 2), (np.arange(n, dtype=float),
                           np.r_[np.nan, np.nan, np.arange(5.0), np.nan]), np.ones(2))
-    out = unseen_from_views(state, tracks, corr, mask)
+    out = unseen_from_views(state, corr, mask, shows)
     keep = [1, 2, 3, 4, 5, 6, 6]
     np.testing.assert_array_equal(out.transl[0], transl[[1] + keep])
     np.testing.assert_array_equal(out.pose[0], pose[[1] + keep])
     assert out.transl[1] is other[1]
     mask[:] = True  # everything triangulated: nothing moves
-    assert unseen_from_views(state, tracks, corr, mask) is state
+    assert unseen_from_views(state, corr, mask, shows) is state
 
 
 def test_the_oracle_stays_on_the_frames_one_view_sees_past_a_cut_reference(body):
