@@ -100,24 +100,19 @@ def score(result, truth, body, cut: tuple[int, int] | None = None) -> dict:
 
 def cut_video(path: str, a: int, b: int, folder: Path) -> Path:
     """Frames a..b-1 of the clip at ``path``, written into ``folder`` (its name marks the cut)."""
-    import cv2
+    from core.errors import UserError
+    from core.video import iter_batches, probe
 
     from .photo_clips import write_clip
 
-    cap = cv2.VideoCapture(path)
-    fps = cap.get(cv2.CAP_PROP_FPS)
     frames = []
-    while len(frames) < b:
-        ok, f = cap.read()
-        if not ok:
+    for _, batch, _ in iter_batches(path):
+        frames += batch
+        if len(frames) >= b:
             break
-        frames.append(f)
-    cap.release()
     if len(frames) < b:
-        from core.errors import UserError
-
         raise UserError(f"--cut {a}:{b}: {path} has {len(frames)} frames")
-    return write_clip(folder / f"{Path(path).stem}_{a}-{b}{Path(path).suffix}", frames[a:b], fps=fps)
+    return write_clip(folder / f"{Path(path).stem}_{a}-{b}{Path(path).suffix}", frames[a:b], fps=probe(path).fps)
 
 
 def detection_rate(cache: Path) -> float:
