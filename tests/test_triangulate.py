@@ -2,6 +2,7 @@
 triangulation, bodies laid on the triangulated torso."""
 
 import numpy as np
+import pytest
 import torch
 
 from conftest import SHARED
@@ -129,6 +130,7 @@ def test_padded_frames_no_two_views_placed_hold_the_nearest_body():
     assert unseen_from_views(state, corr, mask, shows) is state
 
 
+@pytest.mark.skipif(not (SHARED / "deepmimic_kick.npz").is_file(), reason="shared/mocap missing")
 def test_the_oracle_stays_on_the_frames_one_view_sees_past_a_cut_reference(body):
     """DeepMimic kick, 4 views, seed 1, the first view cut to 70% and kept as the reference, the
     true cameras and times (the benchmark's oracle): its last three timeline frames are seen by
