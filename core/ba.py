@@ -2,9 +2,10 @@
 
 Unknowns per clip j: pose theta_ij (world), translation gamma_ij (world), shape beta_j; cameras
 (rotation about the scene's centre, translation, log focal; the reference camera's pose is the
-world frame and stays fixed) only with ``optimise_cameras`` (off by default: ``core.camera_ba`` has fitted them beforehand, and
-letting the bodies and the cameras move together from the first, rough start drifted the focal
-lengths; the engine turns it on in the rounds after the first, see core.engine.CaptureSettings); with
+world frame and stays fixed) only with ``optimise_cameras`` (off by default: ``core.camera_ba`` has
+fitted them beforehand, and letting the bodies and the cameras move together from the first, rough
+start drifted the focal lengths; the engine turns it on in the rounds after the first, see
+core.engine.CaptureSettings); with
 ``fit_times``, each non-reference clip's times against the reference (a piecewise linear
 correction of the synchroniser's fractional times: the interpolation of the shared motion is
 differentiable in time), returned as ``BAState.ref_time``.
