@@ -597,8 +597,9 @@ def test_the_engine_takes_the_truth_for_one_stage_and_estimates_the_other(body):
     """``bench run --decompose``: the engine given only the true synchronisation keeps it exactly
     and estimates the cameras; given only the true cameras it keeps them and estimates the
     synchronisation, which its re-timing must bring below the first synchronisation's (DeepMimic
-    punch, 4 views, seed 0; measured: cameras 0.6-2.0 degrees out; sync 0.77 -> 0.44%; before the
-    protocol scaled each performer about one point, 1.9-8.7 degrees and 0.78 -> 0.72%)."""
+    punch, 4 views, seed 0; measured: cameras 0.16-0.41 degrees out since they turn about the scene
+    in the bundle adjustment, 0.6-2.0 before; sync 0.77 -> 0.44%; before the protocol scaled each
+    performer about one point, 1.9-8.7 degrees and 0.78 -> 0.72%)."""
     from bench.evaluate import camera_errors, sync_error
     from bench.mocap import load_mocap
     from bench.protocol import make_problem
@@ -611,7 +612,7 @@ def test_the_engine_takes_the_truth_for_one_stage_and_estimates_the_other(body):
     synced = capture_from_tracks(tracks, body, CaptureSettings(), oracle=(None, truth))
     assert sync_error(synced.corr, prob) == 0.0 and synced.rounds == 2
     deg = camera_errors(synced.state.cameras, prob)["camera_deg"]
-    assert 0.5 < max(deg) < 15.0, deg  # estimated: neither the true cameras nor lost
+    assert 0.05 < max(deg) < 15.0, deg  # estimated: neither the true cameras (0.0) nor lost
 
     placed = capture_from_tracks(tracks, body, CaptureSettings(), oracle=(cams, None))
     got = camera_errors(placed.state.cameras, prob)
