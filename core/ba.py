@@ -5,10 +5,9 @@ Unknowns per clip j: pose theta_ij (world), translation gamma_ij (world), shape 
 world frame and stays fixed) only with ``optimise_cameras`` (off by default: ``core.camera_ba`` has
 fitted them beforehand, and letting the bodies and the cameras move together from the first, rough
 start drifted the focal lengths; the engine turns it on in the rounds after the first, see
-core.engine.CaptureSettings); with
-``fit_times``, each non-reference clip's times against the reference (a piecewise linear
-correction of the synchroniser's fractional times: the interpolation of the shared motion is
-differentiable in time), returned as ``BAState.ref_time``.
+core.engine.CaptureSettings); with ``fit_times``, each non-reference clip's times against the
+reference (a piecewise linear correction of the synchroniser's fractional times: the interpolation
+of the shared motion is differentiable in time), returned as ``BAState.ref_time``.
 Objective, summed over all frames of all clips:
 
 * Geman-McClure reprojection of the COCO keypoints, weighted by confidence, residuals in units of
