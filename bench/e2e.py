@@ -10,7 +10,13 @@ the detection rate, and the seconds of every stage.
 captured as the reference (``--reference 0``): the other clips then show motion before or after it,
 as internet clips that start and stop at different moments do. The consensus motion is scored over
 its whole timeline (core.timeline), wherever the truth has the frame, and apart on the frames
-outside the cut (``pa_outside_cut_mm``)."""
+outside the cut (``pa_outside_cut_mm``).
+
+``--decompose`` also gives the capture's own detections (the capture's cache, the panning clip
+warped as the capture warps it) to the same engine with the true cameras and synchronisation (the
+limit, ``oracle_*``), with the true synchronisation only (``true_sync_*``) and with the true
+cameras only (``true_cameras_*``): as ``bench run --decompose`` on the protocol, but on real
+detections."""
 
 from __future__ import annotations
 
@@ -34,6 +40,9 @@ def add_arguments(p) -> None:
     p.add_argument("--iters", type=int, default=5)
     p.add_argument("--cut", type=_cut, default=None, metavar="A:B",
                    help="keep frames A..B-1 of the reference clip only (see the module docstring)")
+    p.add_argument("--decompose", action="store_true",
+                   help="also run the engine on the same detections with the true cameras and synchronisation, "
+                        "and with each alone (see the module docstring; not with --cut)")
 
 
 def _cut(value: str) -> tuple[int, int]:
@@ -115,6 +124,47 @@ def cut_video(path: str, a: int, b: int, folder: Path) -> Path:
     return write_clip(folder / f"{Path(path).stem}_{a}-{b}{Path(path).suffix}", frames[a:b], fps=probe(path).fps)
 
 
+def true_givens(truth) -> tuple[list, object]:
+    """The demo clips' true cameras (a panning clip's first frame's: its keypoints are warped to
+    that view) and synchronisation (on clip ``truth["reference"]``'s frames), as the engine takes
+    them (core.engine.capture_from_tracks' ``oracle``)."""
+    from core.cameras import Camera
+    from core.sync import Correspondence, invert_time_map
+
+    clips = len(truth["clips"])
+    ref = int(truth["reference"])
+    cams = [Camera(truth[f"c{j}_R"][0].astype(np.float64), truth[f"c{j}_t"][0].astype(np.float64),
+                   float(truth[f"c{j}_K"][0, 0]), truth[f"c{j}_K"][:2, 2].astype(np.float64)) for j in range(clips)]
+    own = truth[f"c{ref}_ref_frame"].astype(np.float64)
+    times = [np.interp(truth[f"c{j}_ref_frame"].astype(np.float64), own, np.arange(len(own), dtype=float),
+                       left=np.nan, right=np.nan) for j in range(clips)]
+    corr = Correspondence(ref, tuple(times), tuple(invert_time_map(t, len(own)) for t in times), np.ones(clips))
+    return cams, corr
+
+
+def decompose(clips: list[str], cache: Path, truth, body, iters: int) -> dict:
+    """PA-MPJPE and sync error of the engine on the capture's cached detections given the true
+    cameras and synchronisation, and each alone (module docstring)."""
+    from core.detect import DetectSettings, detect_clip
+    from core.engine import CaptureSettings, capture_from_tracks
+    from core.export import to_capture_result
+    from core.stabilise import focal_from_homographies, follow_cameras
+
+    tracks = [detect_clip(c, DetectSettings(), cache_dir=cache)[0] for c in clips]  # the capture's, cached
+    tracks, hs = follow_cameras(clips, tracks)
+    known = [None if h is None else focal_from_homographies(h, np.array(t.size, float) / 2) for h, t in zip(hs, tracks)]
+    cams, corr = true_givens(truth)
+    settings = CaptureSettings(iterations=iters, reference=corr.reference)
+    out = {}
+    for key, given in (("oracle", (cams, corr)), ("true_sync", (None, corr)), ("true_cameras", (cams, None))):
+        part = capture_from_tracks(tracks, body, settings, oracle=given, known_focal=known)
+        got = score(to_capture_result(part, tracks, body, clips, homographies=hs), truth, body)
+        out.update({f"{key}_pa_mpjpe_mm": got["pa_mpjpe_mm"], f"{key}_mpjpe_mm": got["mpjpe_mm"]})
+        if given[1] is None:
+            out[f"{key}_sync_error_pct"] = got["sync_error_pct"]
+    return out
+
+
 def detection_rate(cache: Path) -> float:
     from core.tracks import Tracks2D
 
@@ -130,6 +180,10 @@ def run(args) -> dict:
     from core.body import BodyModel
     from core.result import CaptureResult
 
+    if args.decompose and args.cut:
+        from core.errors import UserError
+
+        raise UserError("--decompose gives the engine the true times of the whole clips: leave out --cut")
     folder = Path(args.clips)
     truth = np.load(folder / "demo_truth.npz")
     clips = [str(folder / str(c)) for c in truth["clips"]]
@@ -150,10 +204,11 @@ def run(args) -> dict:
         multi = score(CaptureResult.load(out_dir / "demo_result.npz"), truth, body, args.cut)
         mono = score(CaptureResult.load(out_dir / "mono_result.npz"), truth, body, args.cut)
         rate = detection_rate(cache)
+        parts = decompose(clips, cache, truth, body, args.iters) if args.decompose else {}
     return {"benchmark": "e2e", "clips": [Path(c).name for c in clips], "cut": list(args.cut or []), **multi,
             "timeline": summary.get("timeline"),
             "mono_pa_mpjpe_mm": mono["pa_mpjpe_mm"], "mono_mpjpe_mm": mono["mpjpe_mm"],
             "pa_vs_mono": round(multi["pa_mpjpe_mm"] / mono["pa_mpjpe_mm"], 3), "detection_rate": round(rate, 4),
             "seconds": summary["seconds"], "mono_seconds": mono_summary["seconds"].get("total"),
             "per_clip": summary["clips"], "warnings": summary["warnings"],
-            "peak_memory_mb": summary.get("peak_memory_mb")}
+            "peak_memory_mb": summary.get("peak_memory_mb"), **parts}

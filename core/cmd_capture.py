@@ -62,29 +62,6 @@ def _expand(inputs: list[str], tracks: bool) -> list[Path]:
     return out
 
 
-def _follow_cameras(paths, tracks, progress):
-    """Clips whose camera pans or tilts: keypoints warped to the first frame's view
-    (``core.stabilise``); returns the tracks and per clip the homographies (None: still)."""
-    from .stabilise import STILL_PX, corner_travel, frame_homographies, looks_still, stabilise
-
-    out, hs = [], []
-    for p, tr in zip(paths, tracks):
-        if looks_still(p, tr.bbox):
-            out.append(tr)
-            hs.append(None)
-            progress.progress("stabilise", tr.frames, tr.frames, clip=p.name, message="still camera")
-            continue
-        h, _ = frame_homographies(p, tr.bbox, progress=lambda k, n=tr.frames, name=p.name: progress.progress(
-            "stabilise", k, n, clip=name))
-        if corner_travel(h, tr.size) > STILL_PX:
-            out.append(stabilise(tr, h))
-            hs.append(h)
-        else:
-            out.append(tr)
-            hs.append(None)
-    return out, hs
-
-
 def _frames_by_views(views) -> dict:
     """{"1": timeline frames one clip shows, "2": two clips, ...}."""
     counts = np.bincount(np.asarray(views, int))
@@ -123,7 +100,9 @@ def run(args, progress) -> dict:
             sources.append(str(p.resolve()))
         seconds["detect"] = time.perf_counter() - t
         t = time.perf_counter()
-        tracks, homographies = _follow_cameras(paths, tracks, progress)
+        from .stabilise import follow_cameras
+
+        tracks, homographies = follow_cameras(paths, tracks, progress.progress)
         seconds["stabilise"] = time.perf_counter() - t
     empty = set(check_tracks(tracks))
     notes = []

@@ -199,3 +199,24 @@ def stabilise(tracks: Tracks2D, h: np.ndarray) -> Tracks2D:
     corners = tracks.bbox.reshape(n, 2, 2).astype(np.float64)
     box = warp_points(h[:n], corners).reshape(n, 4).astype(tracks.bbox.dtype)
     return replace(tracks, keypoints=kp, bbox=box)
+
+
+def follow_cameras(paths, tracks, progress=None) -> tuple[list, list]:
+    """Clips whose camera pans or tilts: their keypoints warped to the first frame's view
+    (:func:`stabilise`). Returns the tracks and per clip its homographies (None: a still camera).
+    ``progress(stage, done, total, clip=..., message=...)`` is told of each clip's frames."""
+    say = progress or (lambda *a, **k: None)
+    out, hs = [], []
+    for p, tr in zip(paths, tracks):
+        p = Path(p)
+        h = None
+        if looks_still(p, tr.bbox):
+            say("stabilise", tr.frames, tr.frames, clip=p.name, message="still camera")
+        else:
+            h, _ = frame_homographies(p, tr.bbox, progress=lambda k, n=tr.frames, name=p.name: say(
+                "stabilise", k, n, clip=name))
+            if corner_travel(h, tr.size) <= STILL_PX:
+                h = None
+        out.append(tr if h is None else stabilise(tr, h))
+        hs.append(h)
+    return out, hs
