@@ -256,9 +256,9 @@ class BodyModel(torch.nn.Module):
     def forward(self, pose: torch.Tensor, betas: torch.Tensor, transl: torch.Tensor | None = None,
                 vertices: bool = False, offsets: torch.Tensor | None = None) -> BodyOutput:
         """pose (B,24,3) or (B,72) axis-angle, betas (B,S) or (S,), transl (B,3) or None.
-        ``offsets`` (17,3): each COCO keypoint moved by this vector in the frame of the bone that
-        ends at it (``KEYPOINT_BONE``; the model frame at rest), fast path only (a detector's
-        keypoints sit where no regressor of the body puts them: core.ba fits these)."""
+        ``offsets`` (17,3), or (B,17,3) one set per body: each COCO keypoint moved by this vector in
+        the frame of the bone that ends at it (``KEYPOINT_BONE``; the model frame at rest), fast path
+        only (a detector's keypoints sit where no regressor of the body puts them: core.ba fits these)."""
         pose, betas, transl = self._batch(pose, betas, transl)
         b = pose.shape[0]
         if vertices and offsets is not None:
@@ -278,8 +278,9 @@ class BodyModel(torch.nn.Module):
         a = a - pb * joints_rest.index_select(-2, pj)
         moved = matvec_planes(world_r.index_select(-2, pj), a) + pb * posed.index_select(-2, pj)
         kp = torch.einsum("kp,ipb->bki", self.pair_sum, moved)
-        if offsets is not None:
-            kp = kp + matvec_planes(world_r.index_select(-2, self.kp_anchor), offsets.T[:, :, None]).permute(2, 1, 0)
+        if offsets is not None:  # (17,3) for every body, or (B,17,3) one set per body
+            off = offsets.T[:, :, None] if offsets.dim() == 2 else offsets.permute(2, 1, 0)
+            kp = kp + matvec_planes(world_r.index_select(-2, self.kp_anchor), off).permute(2, 1, 0)
         posed_joints = posed.permute(2, 1, 0)
         return BodyOutput(posed_joints + transl[:, None], kp + transl[:, None])
 

@@ -24,6 +24,7 @@ from .camera_ba import refine_cameras, to_body_scale
 from .cameras import Camera, register_cameras
 from .epipolar import EpipolarSettings, refine_correspondence
 from .errors import UserError
+from .exemplars import pose_targets
 from .flipped import flipped_clips, unflip
 from .init3d import InitSettings, _person_height, fit_monocular
 from .reference import choose_reference
@@ -356,8 +357,11 @@ def capture_from_tracks(tracks, body, settings: CaptureSettings = CaptureSetting
         if k == 0 and judged is not None:
             state = judged
         else:
+            # after the first, the frames one clip alone shows are pulled towards poses of frames
+            # more clips show (core.exemplars), chosen on the last adjustment's bodies
+            targets = pose_targets(state, corr, tracks, ref) if k else None
             state = bundle_adjust(tracks, corr, state, body, ba_sets[min(k, 2)], ref,
-                                  fixed_cameras=true_cams is not None, **ba_round)
+                                  fixed_cameras=true_cams is not None, targets=targets, **ba_round)
         secs["ba"] += time.perf_counter() - t
         fitted = retimed = None  # this adjustment's own times, and the re-timing against its motion
         if state.ref_time is not None:

@@ -196,3 +196,16 @@ def test_keypoint_offsets_turn_with_the_bone_that_ends_at_the_keypoint(body):
         assert np.abs(shift[others]).max() < 1e-6
     with pytest.raises(ValueError, match="fast path"):
         body(torch.zeros(1, 24, 3), betas, vertices=True, offsets=off)
+
+
+def test_keypoint_offsets_per_body_move_each_body_by_its_own(body):
+    """Offsets (B,17,3), one set per body, give each body the keypoints it gets alone with its set."""
+    pose, betas, transl = _random_params(3, seed=4)
+    offs = torch.randn(3, 17, 3, generator=torch.Generator().manual_seed(5)) * 0.03
+    with torch.no_grad():
+        together = body(pose, betas, transl, offsets=offs).keypoints
+        alone = torch.cat([body(pose[i:i + 1], betas[i:i + 1], transl[i:i + 1], offsets=offs[i]).keypoints
+                           for i in range(3)])
+        plain = body(pose, betas, transl).keypoints
+    np.testing.assert_allclose(together.numpy(), alone.numpy(), atol=1e-6)
+    assert (together - plain).abs().max() > 0.01  # the offsets did move them
