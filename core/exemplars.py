@@ -9,9 +9,10 @@ seen through that clip's camera, has the 2D shape closest to the frame's keypoin
 similarity: position, scale and in-plane turn are the frame's own), and the bundle adjustment
 pulls the frame's joint rotations towards that frame's (``core.ba.BASettings.w_targets``).
 
-On the demo clips' real detections (``bench e2e``), where the reference clip alone shows the first
-19 and the last 15 of its 240 frames: those frames' PA-MPJPE 100.6 -> 63.3 mm, the whole
-capture's 48.4 -> 42.9 mm (one more bundle adjustment from the engine's answer, with and without).
+On the demo clips' real detections (``bench e2e``), where the reference clip alone shows 34 of its
+240 frames (0-18 and 225-239): those frames' PA-MPJPE 100.6 -> 63.3 mm, the whole capture's 48.3 ->
+42.9 mm (one more bundle adjustment from the engine's answer, without and with); in the engine's
+rounds, the whole capture 48.4 -> 43.3 mm.
 """
 
 from __future__ import annotations

@@ -97,7 +97,7 @@ def _demo_true_tracks():
 
 
 def test_frames_one_clip_shows_are_captured_far_better_with_targets(body):
-    """The demo clips' true 2D: the reference clip alone shows its first 19 and last 16 frames.
+    """The demo clips' true 2D: the reference clip alone shows 30-odd frames at its two ends.
     There the capture's PA-MPJPE falls from 76 mm without pose targets to 34 with them, while
     where several clips see the body it stays near 8 mm (the keypoints' offsets learn from those
     frames only: before they did, the targets cost the rest 9.9 -> 16.0 mm)."""
