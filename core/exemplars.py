@@ -57,7 +57,7 @@ def runs_of(frames: np.ndarray, min_run: int) -> np.ndarray:
 
 
 def pose_targets(state, corr, tracks, reference: int, min_conf: float = 0.1,
-                 min_run: int = MIN_RUN) -> np.ndarray | None:
+                 min_run: int = MIN_RUN, chunk: int = 128) -> np.ndarray | None:
     """(N_ref, 24, 3) joint rotations to pull each timeline frame one clip alone shows towards
     (NaN elsewhere; module docstring), from ``state`` (a core.ba.BAState on ``corr``'s timeline,
     the reference clip's arrays spanning it), for stretches of at least ``min_run`` such frames;
@@ -85,6 +85,8 @@ def pose_targets(state, corr, tracks, reference: int, min_conf: float = 0.1,
         cam = state.cameras[j]
         pc = points @ cam.R.T + cam.t
         uv = cam.focal * pc[..., :2] / np.maximum(pc[..., 2:3], 1e-6) + cam.centre
-        cost = similarity_residuals(uv, tracks[j].keypoints[i][seen][:, BODY].astype(np.float64), conf[seen])
-        targets[frames[seen]] = poses[rich[cost.argmin(1)]]
+        obs, w, at = tracks[j].keypoints[i][seen][:, BODY].astype(np.float64), conf[seen], frames[seen]
+        for a in range(0, len(at), chunk):  # (chunk, G, 12) complex at a time: bounded memory
+            cost = similarity_residuals(uv, obs[a:a + chunk], w[a:a + chunk])
+            targets[at[a:a + chunk]] = poses[rich[cost.argmin(1)]]
     return targets

@@ -56,7 +56,7 @@ def test_the_frames_one_clip_shows_take_the_pose_of_the_well_seen_frame_their_2d
     corr = Correspondence(0, tuple(times), tuple(invert_time_map(t, n) for t in times), np.ones(3))
     state = BAState((pose, pose[10:], pose[10:]), (np.zeros((n, 3)),) * 3, (np.zeros(10),) * 3, (cam,) * 3,
                     keypoints=(world, world[10:], world[10:]), shared_pose=pose)
-    targets = pose_targets(state, corr, [ref_tracks, other, other], 0)
+    targets = pose_targets(state, corr, [ref_tracks, other, other], 0, chunk=3)  # blocks of 3, 3, 3 and 1
     assert targets.shape == (n, 24, 3)
     np.testing.assert_array_equal(targets[:10], pose[source])
     assert np.isnan(targets[10:]).all()
