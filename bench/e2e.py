@@ -148,11 +148,11 @@ def decompose(clips: list[str], cache: Path, truth, body, iters: int) -> dict:
     from core.detect import DetectSettings, detect_clip
     from core.engine import CaptureSettings, capture_from_tracks
     from core.export import to_capture_result
-    from core.stabilise import focal_from_homographies, follow_cameras
+    from core.stabilise import follow_cameras, known_focals
 
     tracks = [detect_clip(c, DetectSettings(), cache_dir=cache)[0] for c in clips]  # the capture's, cached
     tracks, hs = follow_cameras(clips, tracks)
-    known = [None if h is None else focal_from_homographies(h, np.array(t.size, float) / 2) for h, t in zip(hs, tracks)]
+    known = known_focals(hs, tracks)
     cams, corr = true_givens(truth)
     settings = CaptureSettings(iterations=iters, reference=corr.reference)
     out = {}

@@ -126,10 +126,9 @@ def run(args, progress) -> dict:
                                unflip=not args.keep_mirrored, device=str(resolve_device(args.device)))
     known_focal = None
     if homographies:
-        from .stabilise import focal_from_homographies
+        from .stabilise import known_focals
 
-        known_focal = [None if h is None else focal_from_homographies(h, np.array(t.size, float) / 2)
-                       for h, t in zip(homographies, tracks)]
+        known_focal = known_focals(homographies, tracks)
     out = capture_from_tracks(tracks, body, settings, progress=lambda s, d, n: progress.progress(s, d, n),
                               known_focal=known_focal)
     result = to_capture_result(out, tracks, body, sources, settings={"rank": args.rank, "iters": args.iters,

@@ -40,10 +40,10 @@ def similarity_residuals(candidates: np.ndarray, observed: np.ndarray, weight: n
     can_c = z_can[None] - np.einsum("ak,gk->ag", w, z_can)[..., None]  # (A,G,K), centred with A's weights
     cross = np.einsum("ak,agk,ak->ag", w, np.conj(can_c), obs_c)
     power = np.einsum("ak,agk->ag", w, np.abs(can_c) ** 2)
-    spread = np.maximum((w * np.abs(obs_c) ** 2).sum(1), 1e-12)  # (A,)
+    spread = (w * np.abs(obs_c) ** 2).sum(1)  # (A,)
     # the residual of the least-squares fit s * can_c ~ obs_c, s = cross / power (complex)
-    best = (w * np.abs(obs_c) ** 2).sum(1)[:, None] - np.abs(cross) ** 2 / np.maximum(power, 1e-12)
-    return np.maximum(best, 0.0) / spread[:, None]
+    best = spread[:, None] - np.abs(cross) ** 2 / np.maximum(power, 1e-12)
+    return np.maximum(best, 0.0) / np.maximum(spread, 1e-12)[:, None]
 
 
 def runs_of(frames: np.ndarray, min_run: int) -> np.ndarray:

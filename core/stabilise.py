@@ -183,6 +183,13 @@ def focal_from_homographies(h: np.ndarray, centre) -> float:
     return float(fine[int(np.argmin(cost(fine)))])
 
 
+def known_focals(homographies, tracks) -> list:
+    """Per clip the focal length its homographies imply (:func:`focal_from_homographies`, about the
+    image's centre), None for a still camera (its homographies None)."""
+    return [None if h is None else focal_from_homographies(h, np.array(t.size, float) / 2)
+            for h, t in zip(homographies, tracks)]
+
+
 def warp_points(h: np.ndarray, xy: np.ndarray) -> np.ndarray:
     """(N,3,3) homographies applied to (N,K,2) points (NaN stays NaN)."""
     p = np.concatenate([xy, np.ones(xy.shape[:-1] + (1,))], -1)

@@ -9,16 +9,12 @@ from conftest import run_python
 TRUTH = Path(__file__).resolve().parent.parent / "examples" / "demo_truth.npz"
 
 
-def _project(cam, x):
-    pc = x @ cam.R.T + cam.t
-    return cam.focal * pc[..., :2] / pc[..., 2:3] + cam.centre
-
-
 def test_true_givens_project_the_truth_onto_its_pixels_and_keep_its_times():
     """Each clip's given camera puts the truth's world keypoints on its pixels (every frame of a
     still clip; the panning clip's first frame, the view its keypoints are warped to), and the
     given times are the truth's reference frames, inverted consistently."""
     from bench.e2e import true_givens
+    from core.geometry import project
 
     truth = np.load(TRUTH)
     cams, corr = true_givens(truth)
@@ -27,7 +23,7 @@ def test_true_givens_project_the_truth_onto_its_pixels_and_keep_its_times():
     panning = 0
     for j, cam in enumerate(cams):
         world, px = truth[f"c{j}_coco"].astype(np.float64), truth[f"c{j}_coco_px"].astype(np.float64)
-        err = np.linalg.norm(_project(cam, world) - px, axis=-1)
+        err = np.linalg.norm(project(world, cam.K, cam.R, cam.t)[0] - px, axis=-1)
         assert err[0].max() < 0.05, (j, err[0].max())
         if bool(truth[f"c{j}_pan"]):
             panning += 1
