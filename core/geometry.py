@@ -58,3 +58,12 @@ def unwrap_rotvec(rv: np.ndarray) -> np.ndarray:
     sign = np.concatenate([np.ones_like(theta[:1]), np.cumprod(np.where(dots < 0, -1.0, 1.0), axis=0)])
     s = np.unwrap(sign * theta, axis=0)
     return axis * (sign * s)[..., None]
+
+
+def principal_rotvec(rv: np.ndarray) -> np.ndarray:
+    """Axis-angle vectors (...,3) of the same rotations with angles in [0, pi]: one longer than pi
+    becomes 2 pi - theta about the opposite axis (whole turns dropped)."""
+    rv = np.asarray(rv, np.float64)
+    theta = np.linalg.norm(rv, axis=-1, keepdims=True)
+    wrapped = np.mod(theta + np.pi, 2 * np.pi) - np.pi  # in [-pi, pi)
+    return np.where(theta > np.pi, rv * wrapped / np.maximum(theta, 1e-12), rv)

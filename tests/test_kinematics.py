@@ -85,3 +85,33 @@ def test_unwrap_rotvec_keeps_its_turns_through_an_exact_identity():
     still = np.zeros((6, 2, 3))
     still[3:, 1] = [0.0, 0.0, 0.5]
     np.testing.assert_allclose(unwrap_rotvec(still), still)
+
+
+def test_the_adjustment_unwraps_the_root_alone_and_keeps_joints_at_their_principal_angle():
+    """A body turning twice about the vertical while a wrist's rotation keeps turning the same way
+    (as a start that takes each frame's limbs from another clip can leave it): the root is
+    unwrapped (continuous), the wrist's vectors stay at angles of at most pi, and every rotation
+    is unchanged. Unwrapped as well, the wrist gathered two whole turns (its vectors at 12 rad), and
+    the adjustment's pose prior and smoothness, which act on the vectors, pulled it round them."""
+    from core.ba import interpolable
+    from core.geometry import principal_rotvec, unwrap_rotvec
+
+    n = 30
+    turning = Rotation.from_euler("y", np.linspace(0, 4 * np.pi, n)[:, None])
+    pose = np.zeros((n, 24, 3))
+    pose[:, 0] = turning.as_rotvec()
+    pose[:, 20] = Rotation.from_rotvec(np.linspace(0, 12, n)[:, None] * [0.6, 0.8, 0.0]).as_rotvec()
+    pose[:, 4] = [0.4, 0.0, 0.0]  # a bent knee, left as it is
+    got = interpolable(pose)
+    assert np.linalg.norm(np.diff(got[:, 0], axis=0), axis=1).max() < 0.5
+    assert np.linalg.norm(got[:, 1:], axis=-1).max() <= np.pi + 1e-9
+    np.testing.assert_allclose(got[:, 1:], pose[:, 1:], atol=1e-12)  # already principal: unchanged
+    same = Rotation.from_rotvec(got.reshape(-1, 3)).inv() * Rotation.from_rotvec(pose.reshape(-1, 3))
+    assert np.degrees(same.magnitude()).max() < 1e-9
+    assert np.linalg.norm(unwrap_rotvec(pose)[:, 20], axis=-1).max() > 11  # what it replaced
+    # a vector past half a turn comes back to the same rotation at an angle of at most pi
+    far = Rotation.random(200, random_state=3).as_rotvec() * 3.0
+    back = principal_rotvec(far)
+    assert np.linalg.norm(back, axis=-1).max() <= np.pi + 1e-9
+    same = Rotation.from_rotvec(back).inv() * Rotation.from_rotvec(far)
+    assert np.degrees(same.magnitude()).max() < 1e-6
