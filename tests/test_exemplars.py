@@ -39,7 +39,8 @@ def test_the_frames_one_clip_shows_take_the_pose_of_the_well_seen_frame_their_2d
     """Three clips on a 30-frame timeline; clips 1 and 2 show frames 10-29, so the reference alone
     shows 0-9. Each of those frames' 2D is the reference camera's view of the body at frame
     10 + 2f (scaled, turned in the image and moved): its target is that frame's pose, and only
-    those frames get one."""
+    those frames get one. Taken as too short a stretch to match, they hold frame 10's pose but for
+    the ``margin`` frames next to it."""
     rng = np.random.default_rng(0)
     n = 30
     world = rng.normal(size=(n, 17, 3)) * 0.3 + [0.0, 0.0, 4.0]
@@ -60,8 +61,14 @@ def test_the_frames_one_clip_shows_take_the_pose_of_the_well_seen_frame_their_2d
     assert targets.shape == (n, 24, 3)
     np.testing.assert_array_equal(targets[:10], pose[source])
     assert np.isnan(targets[10:]).all()
-    # a stretch shorter than MIN_RUN: nothing to aim at
-    assert pose_targets(state, corr, [ref_tracks, other, other], 0, min_run=11) is None
+    # a stretch shorter than ``min_run``: no 2D match; its frames more than ``margin`` from frame 10,
+    # the first that more clips show, hold frame 10's pose
+    held = pose_targets(state, corr, [ref_tracks, other, other], 0, min_run=11)
+    np.testing.assert_array_equal(held[:8], np.broadcast_to(pose[10], (8, 24, 3)))
+    assert np.isnan(held[8:]).all()
+    held = pose_targets(state, corr, [ref_tracks, other, other], 0, min_run=11, margin=4)
+    assert np.isfinite(held[:6]).all() and np.isnan(held[6:]).all()
+    assert pose_targets(state, corr, [ref_tracks, other, other], 0, min_run=11, margin=10) is None
     # every frame seen by more than one clip: nothing to aim at
     assert pose_targets(state, Correspondence(0, (times[0],) * 3, (invert_time_map(times[0], n),) * 3, np.ones(3)),
                         [ref_tracks] * 3, 0) is None
