@@ -286,7 +286,7 @@ def bundle_adjust(tracks, corr, state: BAState, body, settings: BASettings = BAS
     if aimed.any():
         base_pose0[aimed, 1:] = targets[aimed, 1:]
     aim_rows = torch.as_tensor(np.where(aimed)[0], device=dev)
-    aim = T(np.nan_to_num(targets[aimed])) if aimed.any() else None
+    aim = T(targets[aimed]) if aimed.any() else None
     base_pose = T(base_pose0).requires_grad_(True)
     base_tr = T(base_tr0).requires_grad_(True)
     with torch.no_grad():

@@ -27,6 +27,12 @@ class Camera:
     def K(self) -> np.ndarray:
         return np.array([[self.focal, 0, self.centre[0]], [0, self.focal, self.centre[1]], [0, 0, 1.0]])
 
+    def pixels(self, points: np.ndarray, min_depth: float = 1e-3) -> tuple[np.ndarray, np.ndarray]:
+        """World points (...,3) -> pixels (...,2), depths clamped at ``min_depth`` (a point behind
+        the camera lands somewhere, not at infinity), and (...) their depths in the camera frame."""
+        pc = points @ self.R.T + self.t
+        return self.focal * pc[..., :2] / np.maximum(pc[..., 2:3], min_depth) + self.centre, pc[..., 2]
+
 
 def similarity(src: np.ndarray, dst: np.ndarray, w: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
     """Weighted similarity (s, R, T) with dst ~ s R src + T. src, dst (P,3), w (P,)."""

@@ -117,9 +117,7 @@ def _matched(targets, poses, alone, rich, state, corr, shows, tracks, reference:
         seen = conf.sum(1) > 0
         if not seen.any():
             continue
-        cam = state.cameras[j]
-        pc = points @ cam.R.T + cam.t
-        uv = cam.focal * pc[..., :2] / np.maximum(pc[..., 2:3], 1e-6) + cam.centre
+        uv, _ = state.cameras[j].pixels(points, min_depth=1e-6)
         obs, w, at = tracks[j].keypoints[i][seen][:, BODY].astype(np.float64), conf[seen], frames[seen]
         for a in range(0, len(at), chunk):  # (chunk, G, 12) complex at a time: bounded memory
             cost = similarity_residuals(uv, obs[a:a + chunk], w[a:a + chunk])

@@ -142,9 +142,8 @@ def retime(tracks, keypoints_ref: np.ndarray, cameras, fps: list[float], referen
         obs = sample(tr.keypoints.astype(np.float64), g)
         conf = sample(c, g) * both_ends(c > 0, g)
         sigma_px = settings.sigma * _person_height(obs, conf)
-        pc = x @ cam.R.T + cam.t
-        uv = cam.focal * pc[..., :2] / np.maximum(pc[..., 2:3], 1e-3) + cam.centre
-        have_j = pc[..., 2] > 1e-3
+        uv, depth = cam.pixels(x)
+        have_j = depth > 1e-3
         score = reprojection_scores(uv, have_j, obs, conf, sigma_px, settings)
         matched, mean_score = align_scores(score, settings.max_step, 1.0, settings.step_penalty, conf.sum(1) <= 0)
         times, sharp = between_frames(uv, have_j, obs, conf, sigma_px, matched, information=True)
