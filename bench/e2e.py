@@ -80,7 +80,9 @@ def score(result, truth, body, cut: tuple[int, int] | None = None) -> dict:
     """The consensus motion on every timeline frame the truth has (the capture's reference clip's
     frame i, at timeline frame i + offset, is the truth's reference frame i + A for ``cut`` (A, B)),
     and the clips' times, against the truth."""
-    from .metrics import mpjpe_mm, mpjpe_raw_mm, pa_mpjpe_mm, sync_error_pct
+    from core.body import SMPL_PARENTS
+
+    from .metrics import mpjpe_mm, mpjpe_raw_mm, orientation_deg, pa_mpjpe_mm, sync_error_pct
 
     ref = int(truth["reference"])
     if result.reference != ref and len(result.clips) > 1:
@@ -97,6 +99,9 @@ def score(result, truth, body, cut: tuple[int, int] | None = None) -> dict:
     pred, gt_on = pred[ok], gt[frame[ok]]
     out = {"mpjpe_mm": mpjpe_mm(pred, gt_on), "pa_mpjpe_mm": pa_mpjpe_mm(pred, gt_on),
            "mpjpe_raw_mm": mpjpe_raw_mm(pred, gt_on), "timeline_frames_scored": int(ok.sum())}
+    if f"c{ref}_pose" in truth:  # the head, feet and hands: turns the joints' positions do not show
+        turns = orientation_deg(result.motion.pose[ok], truth[f"c{ref}_pose"][frame[ok]], SMPL_PARENTS)
+        out.update({f"{name}_deg": v for name, v in turns.items()})
     if cut:
         outside = (frame[ok] < cut[0]) | (frame[ok] >= cut[1])
         out["pa_outside_cut_mm"] = pa_mpjpe_mm(pred[outside], gt_on[outside]) if outside.sum() > 2 else float("nan")

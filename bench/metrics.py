@@ -70,3 +70,28 @@ def pa_mpjpe_mm(pred: np.ndarray, gt: np.ndarray) -> float:
     p = pred[:, LIMB_SMPL]
     g = gt[:, LIMB_SMPL]
     return float(1000 * np.linalg.norm(similarity_align(p, g) - g, axis=2).mean())
+
+
+# bones whose orientation the e2e score reports: (name, joint, the joint it is measured against).
+# The head against the chest (spine3), through the neck; each foot against its shin, each hand
+# against its forearm: the turns no limb joint's position shows
+ORIENTED = (("head", 15, 9), ("left_foot", 7, 4), ("right_foot", 8, 5), ("left_hand", 20, 18), ("right_hand", 21, 19))
+
+
+def orientation_deg(pose: np.ndarray, true_pose: np.ndarray, parents) -> dict:
+    """Median angle (degrees) between each :data:`ORIENTED` joint's orientation relative to its
+    base joint in ``pose`` and in ``true_pose`` (N,24,3) axis-angle; ``parents`` the kinematic tree."""
+    from scipy.spatial.transform import Rotation
+
+    def relative(p, joint, base):
+        r = Rotation.identity(len(p))
+        chain = []
+        while joint != base:
+            chain.append(joint)
+            joint = parents[joint]
+        for k in reversed(chain):
+            r = r * Rotation.from_rotvec(np.asarray(p[:, k], np.float64))
+        return r
+
+    return {name: float(np.degrees(np.median((relative(pose, j, b).inv() * relative(true_pose, j, b)).magnitude())))
+            for name, j, b in ORIENTED}

@@ -25,6 +25,7 @@ from .cameras import Camera, register_cameras
 from .epipolar import EpipolarSettings, refine_correspondence
 from .errors import UserError
 from .exemplars import pose_targets
+from .extremities import at_rest
 from .flipped import flipped_clips, unflip
 from .init3d import InitSettings, _person_height, fit_monocular
 from .reference import choose_reference
@@ -87,6 +88,8 @@ class CaptureSettings:
     # this keeps it at two
     stop_change_pct: float = 0.03
     single_model: bool = False  # one shared motion for all clips (the ablation)
+    # the feet and hands, which no keypoint turns, at rest in the answer (core.extremities)
+    rest_unpinned: bool = True
     device: str = "cpu"
     # monocular fits: a short one when BA follows, the full one when a single clip is all there is
     init: InitSettings = field(default_factory=lambda: InitSettings(iterations=100, torso_iterations=30))
@@ -257,6 +260,8 @@ def capture_from_tracks(tracks, body, settings: CaptureSettings = CaptureSetting
         m = mono[0]
         cam = Camera(np.eye(3), np.zeros(3), m.focal, m.centre)
         state = BAState((m.pose,), (m.transl,), (m.betas,), (cam,), (m.keypoints,), (m.joints,), (m.reproj_px,))
+        if settings.rest_unpinned:
+            state = at_rest(state, tracks, body, init.min_conf)
         ident = np.arange(tracks[0].frames, dtype=float)
         corr = Correspondence(0, (ident,), (ident.copy(),), np.ones(1))
         secs["total"] = sum(secs.values())
@@ -390,6 +395,8 @@ def capture_from_tracks(tracks, body, settings: CaptureSettings = CaptureSetting
             retimed = _retime(tracks, state, fps, ref, retime_set, first)
         corr = mean_times(fitted, retimed)
         secs["sync"] += time.perf_counter() - t
+    if settings.rest_unpinned:
+        state = at_rest(state, tracks, body, ba_sets[-1].min_conf)
     secs["total"] = sum(secs.values())
     state, corr, first = public_state(state, ref, ext), public_corr(corr, ext), public_corr(first, ext)
     alone = coverage_note(corr, own_tracks[ref].source or f"clip {ref}")

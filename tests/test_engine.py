@@ -14,6 +14,7 @@ from core.ba import BASettings, bundle_adjust
 from core.cameras import Camera
 from core.demo import jumping_jacks
 from core.engine import _place_in_cameras
+from core.extremities import UNPINNED
 from core.geometry import intrinsics, look_at_camera, project
 from core.init3d import fit_monocular
 from core.sync import Correspondence
@@ -233,6 +234,8 @@ def test_capture_from_tracks_writes_a_z_up_result(tmp_path, body):
         kp = body(torch.as_tensor(m.pose), torch.as_tensor(m.betas), torch.as_tensor(m.transl)).keypoints.numpy()
     assert np.median(kp[:, 0, 2] - kp[:, 15, 2]) > 1.0  # nose well above the ankle: Z is up
     assert abs(np.percentile(kp[:, [15, 16], 2].min(1), 2) - 0.08) < 0.05  # feet on the ground
+    # the feet and hands, which no keypoint turns, at rest (core.extremities)
+    assert all(np.all(x.pose[:, list(UNPINNED)] == 0) for x in [m] + [c.motion for c in res.clips])
     for c in res.clips:  # every clip's own motion reprojects through its camera
         assert np.isfinite(c.reproj_px) and 0 <= c.sync_confidence <= 1
     assert paths

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
-from bench.metrics import mpjpe_mm, mpjpe_raw_mm, pa_mpjpe_mm, similarity_align, sync_error_pct
+from bench.metrics import mpjpe_mm, mpjpe_raw_mm, orientation_deg, pa_mpjpe_mm, similarity_align, sync_error_pct
+from core.body import SMPL_PARENTS
 
 
 def test_sync_error_by_hand():
@@ -76,3 +77,21 @@ def test_camera_errors_ignore_the_world_and_measure_each_camera():
     got = camera_errors(cams, SimpleNamespace(views=views))
     assert got["camera_deg"] == pytest.approx([0, 0, 10], abs=0.01)
     assert got["focal_ratio"] == [1.0, 1.0, 1.2]
+
+
+def test_orientations_are_measured_against_their_base_joints():
+    """A head turned 30 degrees at the neck and a left foot 20 at the ankle: those two read 30 and
+    20; a turned hip moves the whole leg and no foot's orientation against its shin."""
+    rng = np.random.default_rng(0)
+    truth = rng.normal(0, 0.3, (5, 24, 3))
+    pose = truth.copy()
+    pose[:, 12] = (Rotation.from_rotvec(truth[:, 12]) * Rotation.from_euler("y", 30, degrees=True)).as_rotvec()
+    pose[:, 7] = (Rotation.from_rotvec(truth[:, 7]) * Rotation.from_euler("x", 20, degrees=True)).as_rotvec()
+    pose[:, 1] += 0.5
+    got = orientation_deg(pose, truth, SMPL_PARENTS)
+    assert set(got) == {"head", "left_foot", "right_foot", "left_hand", "right_hand"}
+    assert abs(got["left_foot"] - 20) < 1e-6 and got["right_foot"] < 1e-6
+    assert got["left_hand"] < 1e-6 and got["right_hand"] < 1e-6
+    # the neck's turn, then the head's own rotation: the head's orientation against the chest moves
+    # by 30 degrees seen in the head's frame (a conjugate: the same angle)
+    assert abs(got["head"] - 30) < 1e-6
