@@ -65,15 +65,19 @@ def _capture(clips: list[str], out: Path, iters: int, extra: tuple = ()) -> dict
     return json.loads(lines[-1])["summary"]
 
 
-def _joints_in_camera(result, body) -> np.ndarray:
-    """The consensus motion's joints (N_ref,24,3) in the reference camera's frame."""
+def _consensus(result, body):
+    """The consensus motion's bodies (joints and keypoints in the result's Z-up world)."""
     import torch
 
-    c = result.clips[result.reference]
     m = result.motion
     with torch.no_grad():
-        j = body(torch.as_tensor(m.pose), torch.as_tensor(m.betas), torch.as_tensor(m.transl)).joints.numpy()
-    return j.astype(np.float64) @ c.R.T + c.t
+        return body(torch.as_tensor(m.pose), torch.as_tensor(m.betas), torch.as_tensor(m.transl))
+
+
+def _joints_in_camera(result, body) -> np.ndarray:
+    """The consensus motion's joints (N_ref,24,3) in the reference camera's frame."""
+    c = result.clips[result.reference]
+    return _consensus(result, body).joints.numpy().astype(np.float64) @ c.R.T + c.t
 
 
 def score(result, truth, body, cut: tuple[int, int] | None = None) -> dict:
@@ -102,6 +106,12 @@ def score(result, truth, body, cut: tuple[int, int] | None = None) -> dict:
     if f"c{ref}_pose" in truth:  # the head, feet and hands: turns the joints' positions do not show
         turns = orientation_deg(result.motion.pose[ok], truth[f"c{ref}_pose"][frame[ok]], SMPL_PARENTS)
         out.update({f"{name}_deg": v for name, v in turns.items()})
+    # how high the lower ankle keypoint stands above the ground, against the truth's above its floor
+    # (a ground that slopes under the motion lifts the feet at one end and sinks them at the other)
+    if f"c{ref}_coco" in truth and "floor_z" in truth:
+        ankles = _consensus(result, body).keypoints.numpy()[:, [15, 16], 2].min(1)
+        true_ankles = truth[f"c{ref}_coco"][:, [15, 16], 2].min(1) - float(truth["floor_z"])
+        out["feet_height_mm"] = float(1000 * np.median(np.abs(ankles[ok] - true_ankles[frame[ok]])))
     if cut:
         outside = (frame[ok] < cut[0]) | (frame[ok] >= cut[1])
         out["pa_outside_cut_mm"] = pa_mpjpe_mm(pred[outside], gt_on[outside]) if outside.sum() > 2 else float("nan")

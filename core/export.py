@@ -6,27 +6,30 @@ import numpy as np
 from scipy.spatial.transform import Rotation
 
 from . import __version__
+from .ground import ground_plane
 from .result import CaptureResult, ClipResult, Motion
 
 L_SH, R_SH, L_ANK, R_ANK = 5, 6, 15, 16
 ANKLE_HEIGHT = 0.08  # the COCO ankle keypoint's height above the floor, metres
 
 
-def world_frame(keypoints: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def world_frame(keypoints: np.ndarray, fps: float = 30.0) -> tuple[np.ndarray, np.ndarray]:
     """Rotation W and offset b taking the engine's world (the reference camera's frame) to a Z-up
-    world: up along the mean ankles-to-shoulders direction, x along the camera's x made horizontal,
-    ground (low ankles minus the ankle height) at z = 0, the first frame's feet at x = y = 0.
-    keypoints (N,17,3) of the reference clip."""
+    world: up normal to the ground the planted feet trace (core.ground; where too few stand still,
+    the mean ankles-to-shoulders direction), x along the camera's x made horizontal, ground (the
+    planted ankles', or else the low ankles', height minus the ankle height) at z = 0, the first
+    frame's feet at x = y = 0. keypoints (N,17,3) of the reference clip at ``fps``."""
     up = (keypoints[:, [L_SH, R_SH]].mean(1) - keypoints[:, [L_ANK, R_ANK]].mean(1)).mean(0)
-    z = up / max(np.linalg.norm(up), 1e-9)
+    plane = ground_plane(keypoints[:, [L_ANK, R_ANK]], up, fps)
+    z = up / max(np.linalg.norm(up), 1e-9) if plane is None else plane[0]
     x = np.array([1.0, 0.0, 0.0]) - z[0] * z
     x /= max(np.linalg.norm(x), 1e-9)
     y = np.cross(z, x)
     w = np.stack([x, y, z])
     moved = keypoints @ w.T
-    ground = np.percentile(moved[:, [L_ANK, R_ANK], 2].min(1), 2) - ANKLE_HEIGHT
+    ankles = np.percentile(moved[:, [L_ANK, R_ANK], 2].min(1), 2) if plane is None else plane[1]
     feet = moved[0, [L_ANK, R_ANK]].mean(0)
-    return w, -np.array([feet[0], feet[1], ground])
+    return w, -np.array([feet[0], feet[1], ankles - ANKLE_HEIGHT])
 
 
 def _motion(pose, transl, betas, fps, w, b, body) -> Motion:
@@ -67,7 +70,7 @@ def to_capture_result(out, tracks, body, paths: list[str], settings: dict | None
     whose tracks were warped by them)."""
     st, corr = out.state, out.corr
     ref = corr.reference
-    w, b = world_frame(st.keypoints[ref])
+    w, b = world_frame(st.keypoints[ref], tracks[ref].fps)
     clips = []
     for j, (t, cam) in enumerate(zip(tracks, st.cameras)):
         motion = _motion(st.pose[j], st.transl[j], st.betas[j], t.fps, w, b, body)
