@@ -86,7 +86,7 @@ def score(result, truth, body, cut: tuple[int, int] | None = None) -> dict:
     and the clips' times, against the truth."""
     from core.body import SMPL_PARENTS
 
-    from .metrics import mpjpe_mm, mpjpe_raw_mm, orientation_deg, pa_mpjpe_mm, sync_error_pct
+    from .metrics import accel_error_mm, mpjpe_mm, mpjpe_raw_mm, orientation_deg, pa_mpjpe_mm, sync_error_pct
 
     ref = int(truth["reference"])
     if result.reference != ref and len(result.clips) > 1:
@@ -102,7 +102,8 @@ def score(result, truth, body, cut: tuple[int, int] | None = None) -> dict:
     ok = (frame >= 0) & (frame < len(gt))
     pred, gt_on = pred[ok], gt[frame[ok]]
     out = {"mpjpe_mm": mpjpe_mm(pred, gt_on), "pa_mpjpe_mm": pa_mpjpe_mm(pred, gt_on),
-           "mpjpe_raw_mm": mpjpe_raw_mm(pred, gt_on), "timeline_frames_scored": int(ok.sum())}
+           "mpjpe_raw_mm": mpjpe_raw_mm(pred, gt_on), "timeline_frames_scored": int(ok.sum()),
+           "accel_err_mm": accel_error_mm(pred, gt_on)}
     if f"c{ref}_pose" in truth:  # the head, feet and hands: turns the joints' positions do not show
         turns = orientation_deg(result.motion.pose[ok], truth[f"c{ref}_pose"][frame[ok]], SMPL_PARENTS)
         out.update({f"{name}_deg": v for name, v in turns.items()})

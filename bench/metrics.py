@@ -95,3 +95,13 @@ def orientation_deg(pose: np.ndarray, true_pose: np.ndarray, parents) -> dict:
 
     return {name: float(np.degrees(np.median((relative(pose, j, b).inv() * relative(true_pose, j, b)).magnitude())))
             for name, j, b in ORIENTED}
+
+
+def accel_error_mm(pred: np.ndarray, gt: np.ndarray) -> float:
+    """Mean distance between the joints' accelerations (second differences over consecutive
+    frames) of ``pred`` and ``gt`` (N,J,3), millimetres per frame squared: the shake a motion has
+    that the truth has not (Kanazawa et al., "Learning 3D human dynamics from video", CVPR 2019)."""
+    acc = lambda x: x[2:] - 2 * x[1:-1] + x[:-2]  # noqa: E731
+    if len(pred) < 3:
+        return float("nan")
+    return float(1000 * np.linalg.norm(acc(pred) - acc(gt), axis=-1).mean())

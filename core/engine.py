@@ -30,6 +30,7 @@ from .flipped import flipped_clips, unflip
 from .init3d import InitSettings, _person_height, fit_monocular
 from .reference import choose_reference
 from .retime import RetimeSettings, retime
+from .steady import SIGMA_S, steadied
 from .sync import Correspondence, SyncSettings, features_2d, monotone, synchronise
 from .timeline import Extension, filled, pad, plan, public_corr, public_state, shifted
 from .triangulate import limbs_from_views, place_on_triangulation, triangulate, unseen_from_views
@@ -90,6 +91,8 @@ class CaptureSettings:
     single_model: bool = False  # one shared motion for all clips (the ablation)
     # the feet and hands, which no keypoint turns, at rest in the answer (core.extremities)
     rest_unpinned: bool = True
+    # the answer's motion smoothed along time by a Gaussian of this many seconds (core.steady; 0: not)
+    steady_s: float = SIGMA_S
     device: str = "cpu"
     # monocular fits: a short one when BA follows, the full one when a single clip is all there is
     init: InitSettings = field(default_factory=lambda: InitSettings(iterations=100, torso_iterations=30))
@@ -260,8 +263,7 @@ def capture_from_tracks(tracks, body, settings: CaptureSettings = CaptureSetting
         m = mono[0]
         cam = Camera(np.eye(3), np.zeros(3), m.focal, m.centre)
         state = BAState((m.pose,), (m.transl,), (m.betas,), (cam,), (m.keypoints,), (m.joints,), (m.reproj_px,))
-        if settings.rest_unpinned:
-            state = at_rest(state, tracks, body, init.min_conf)
+        state = _polished(state, tracks, body, 0, init.min_conf, settings)
         ident = np.arange(tracks[0].frames, dtype=float)
         corr = Correspondence(0, (ident,), (ident.copy(),), np.ones(1))
         secs["total"] = sum(secs.values())
@@ -395,14 +397,23 @@ def capture_from_tracks(tracks, body, settings: CaptureSettings = CaptureSetting
             retimed = _retime(tracks, state, fps, ref, retime_set, first)
         corr = mean_times(fitted, retimed)
         secs["sync"] += time.perf_counter() - t
-    if settings.rest_unpinned:
-        state = at_rest(state, tracks, body, ba_sets[-1].min_conf)
+    state = _polished(state, tracks, body, ref, ba_sets[-1].min_conf, settings)
     secs["total"] = sum(secs.values())
     state, corr, first = public_state(state, ref, ext), public_corr(corr, ext), public_corr(first, ext)
     alone = coverage_note(corr, own_tracks[ref].source or f"clip {ref}")
     notes += misfit_notes(own_tracks, state.reproj_px)
     return CaptureOutput(state, corr, mono, first, secs, rounds, notes + ([alone] if alone else []), tuple(flipped),
                          ext)
+
+
+def _polished(state: BAState, tracks, body, ref: int, min_conf: float, settings: CaptureSettings) -> BAState:
+    """The answer once the rounds are done: its motion steadied (core.steady), then its feet and
+    hands at rest (core.extremities), as the settings ask."""
+    if settings.steady_s > 0:
+        state = steadied(state, tracks, body, ref, min_conf, settings.steady_s)
+    if settings.rest_unpinned:
+        state = at_rest(state, tracks, body, min_conf)
+    return state
 
 
 def _sync_2d(feats, fps, valid, ref: int, settings: SyncSettings, dev) -> tuple[Correspondence, list[str]]:

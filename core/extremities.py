@@ -19,11 +19,10 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
-import torch
 
 from .ba import BAState
 from .body import JOINT_NAMES
-from .fitting import fit_confidence
+from .remeasure import bodies, reprojection_px
 
 UNPINNED = tuple(JOINT_NAMES.index(n) for n in ("left_ankle", "right_ankle", "left_foot", "right_foot",
                                                    "left_wrist", "right_wrist", "left_hand", "right_hand"))
@@ -58,10 +57,7 @@ def at_rest(state: BAState, tracks, body, min_conf: float) -> BAState:
     kps, joints, errs = [], [], []
     for (kp, axes, jt), cam, t in zip(bodies, state.cameras, tracks):
         kp = kp + np.einsum("nkij,kj->nki", axes, delta)
-        uv, _ = cam.pixels(kp)
-        fitted = fit_confidence(t.confidence, min_conf) > 0
-        dist = np.linalg.norm(uv - t.keypoints, axis=-1)
-        errs.append(np.where(fitted, dist, 0.0).sum(1) / np.maximum(fitted.sum(1), 1))
+        errs.append(reprojection_px(kp, cam, t, min_conf))
         kps.append(kp.astype(np.float32))
         joints.append(jt)
     dtype = np.asarray(state.pose[0]).dtype
@@ -73,10 +69,6 @@ def at_rest(state: BAState, tracks, body, min_conf: float) -> BAState:
 def _keypoints_and_axes(body, pose, betas, transl, offsets):
     """The bodies' keypoints (N,17,3) with ``offsets`` (17,3), the axes (N,17,3,3) (columns) of
     the bone each keypoint's offset turns with, and the joints (N,24,3)."""
-    args = [torch.as_tensor(a, dtype=torch.float32) for a in (pose, betas, transl)]
-    with torch.no_grad():
-        out = body(*args, offsets=torch.as_tensor(offsets, dtype=torch.float32))
-        kp = out.keypoints.numpy().astype(np.float64)
-        axes = [body(*args, offsets=torch.as_tensor(offsets + np.eye(3)[i], dtype=torch.float32)).keypoints.numpy()
-                - kp for i in range(3)]
-    return kp, np.stack(axes, -1), out.joints.numpy()
+    kp, joints = bodies(body, pose, betas, transl, offsets)
+    axes = [bodies(body, pose, betas, transl, offsets + np.eye(3)[i])[0] - kp for i in range(3)]
+    return kp, np.stack(axes, -1), joints

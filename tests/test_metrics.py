@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
-from bench.metrics import mpjpe_mm, mpjpe_raw_mm, orientation_deg, pa_mpjpe_mm, similarity_align, sync_error_pct
+from bench.metrics import (accel_error_mm, mpjpe_mm, mpjpe_raw_mm, orientation_deg, pa_mpjpe_mm, similarity_align,
+                           sync_error_pct)
 from core.body import SMPL_PARENTS
 
 
@@ -95,3 +96,15 @@ def test_orientations_are_measured_against_their_base_joints():
     # the neck's turn, then the head's own rotation: the head's orientation against the chest moves
     # by 30 degrees seen in the head's frame (a conjugate: the same angle)
     assert abs(got["head"] - 30) < 1e-6
+
+
+def test_acceleration_error_sees_a_shake_and_not_a_steady_offset():
+    """A copy of a motion moved by a constant and at a constant speed has no acceleration error;
+    adding alternating +-1 mm along x gives 4 mm per frame squared in the middle frames."""
+    rng = np.random.default_rng(0)
+    gt = np.cumsum(rng.normal(0, 0.01, (50, 24, 3)), axis=0)
+    moved = gt + 0.3 + np.arange(50)[:, None, None] * 0.02
+    assert accel_error_mm(moved, gt) < 1e-9
+    shake = moved.copy()
+    shake[:, :, 0] += 0.001 * (-1.0) ** np.arange(50)[:, None]
+    assert abs(accel_error_mm(shake, gt) - 4.0) < 1e-6
