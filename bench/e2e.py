@@ -76,8 +76,13 @@ def _consensus(result, body):
 
 def _joints_in_camera(result, body) -> np.ndarray:
     """The consensus motion's joints (N_ref,24,3) in the reference camera's frame."""
+    return _in_reference_camera(result, _consensus(result, body).joints.numpy())
+
+
+def _in_reference_camera(result, points: np.ndarray) -> np.ndarray:
+    """World points (...,3) of ``result`` in its reference camera's frame."""
     c = result.clips[result.reference]
-    return _consensus(result, body).joints.numpy().astype(np.float64) @ c.R.T + c.t
+    return points.astype(np.float64) @ c.R.T + c.t
 
 
 def score(result, truth, body, cut: tuple[int, int] | None = None) -> dict:
@@ -96,7 +101,8 @@ def score(result, truth, body, cut: tuple[int, int] | None = None) -> dict:
                         f"which this score assumes")
     gt = truth[f"c{ref}_joints"].astype(np.float64)
     gt = np.einsum("nij,nkj->nki", truth[f"c{ref}_R"], gt) + truth[f"c{ref}_t"][:, None]
-    pred = _joints_in_camera(result, body)
+    consensus = _consensus(result, body)
+    pred = _in_reference_camera(result, consensus.joints.numpy())
     start = cut[0] if cut else 0
     frame = np.arange(len(pred)) - result.offset + start  # the truth's reference frame at each timeline frame
     ok = (frame >= 0) & (frame < len(gt))
@@ -110,7 +116,7 @@ def score(result, truth, body, cut: tuple[int, int] | None = None) -> dict:
     # how high the lower ankle keypoint stands above the ground, against the truth's above its floor
     # (a ground that slopes under the motion lifts the feet at one end and sinks them at the other)
     if f"c{ref}_coco" in truth and "floor_z" in truth:
-        ankles = _consensus(result, body).keypoints.numpy()[:, [15, 16], 2].min(1)
+        ankles = consensus.keypoints.numpy()[:, [15, 16], 2].min(1)
         true_ankles = truth[f"c{ref}_coco"][:, [15, 16], 2].min(1) - float(truth["floor_z"])
         out["feet_height_mm"] = float(1000 * np.median(np.abs(ankles[ok] - true_ankles[frame[ok]])))
     if cut:

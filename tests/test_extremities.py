@@ -7,6 +7,7 @@ import numpy as np
 import torch
 from scipy.spatial.transform import Rotation
 
+from bench.metrics import orientation_deg
 from core.ba import BASettings, BAState, bundle_adjust
 from core.body import COCO_NAMES, JOINT_NAMES, KEYPOINT_BONE, SMPL_PARENTS
 from core.cameras import Camera
@@ -19,7 +20,7 @@ from core.sync import Correspondence
 from core.tracks import Tracks2D
 
 N = 40
-HEAD, SPINE3 = JOINT_NAMES.index("head"), JOINT_NAMES.index("spine3")
+HEAD = JOINT_NAMES.index("head")
 LIMBS = [JOINT_NAMES.index(n) for n in ("left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle",
                                          "left_shoulder", "right_shoulder", "left_elbow", "right_elbow",
                                          "left_wrist", "right_wrist")]
@@ -108,20 +109,6 @@ def test_the_feet_and_hands_come_back_to_rest_and_the_keypoints_stay_where_the_f
     assert np.abs(rest.keypoints[0] - kp).max() > 0.005  # each frame's own turn is gone
 
 
-def _head_error_deg(pose, true_pose):
-    """Median angle (degrees) between the head's orientations relative to the chest (spine3)."""
-    def chain(p):
-        r = Rotation.identity(len(p))
-        j, links = HEAD, []
-        while j != SPINE3:
-            links.append(j)
-            j = SMPL_PARENTS[j]
-        for k in reversed(links):
-            r = r * Rotation.from_rotvec(p[:, k].astype(np.float64))
-        return r
-    return float(np.degrees(np.median((chain(pose).inv() * chain(true_pose)).magnitude())))
-
-
 def test_the_eyes_and_ears_turn_the_head(body):
     """The performer's head turned 40 degrees and tipped 17 (three views, 2 px noise, true
     cameras and times): with the detector's eyes and ears fitted, the adjustment's head is within
@@ -139,6 +126,6 @@ def test_the_eyes_and_ears_turn_the_head(body):
         mono = fit_monocular(tracks, body)
         state = bundle_adjust(tracks, corr, _place_in_cameras(mono, cams, body), body, BASettings(), 0,
                               fixed_cameras=True)
-        errors[face] = max(_head_error_deg(p, pose) for p in state.pose)
+        errors[face] = max(orientation_deg(p, pose, SMPL_PARENTS)["head"] for p in state.pose)
     assert errors[True] < 12.0, errors
     assert errors[False] > 2 * errors[True], errors
