@@ -91,7 +91,8 @@ def score(result, truth, body, cut: tuple[int, int] | None = None) -> dict:
     and the clips' times, against the truth."""
     from core.body import SMPL_PARENTS
 
-    from .metrics import accel_error_mm, mpjpe_mm, mpjpe_raw_mm, orientation_deg, pa_mpjpe_mm, sync_error_pct
+    from .metrics import (accel_error_mm, foot_slide_mm, mpjpe_mm, mpjpe_raw_mm, orientation_deg, pa_mpjpe_mm,
+                          sync_error_pct)
 
     ref = int(truth["reference"])
     if result.reference != ref and len(result.clips) > 1:
@@ -119,6 +120,11 @@ def score(result, truth, body, cut: tuple[int, int] | None = None) -> dict:
         ankles = consensus.keypoints.numpy()[:, [15, 16], 2].min(1)
         true_ankles = truth[f"c{ref}_coco"][:, [15, 16], 2].min(1) - float(truth["floor_z"])
         out["feet_height_mm"] = float(1000 * np.median(np.abs(ankles[ok] - true_ankles[frame[ok]])))
+    # how far the feet skate where the truth's stand still (and how little the truth's own do)
+    if f"c{ref}_coco" in truth:
+        pred_ankles = consensus.keypoints.numpy()[ok][:, [15, 16]].astype(np.float64)
+        slide = foot_slide_mm(pred_ankles, truth[f"c{ref}_coco"][frame[ok]][:, [15, 16]], result.motion.fps)
+        out["foot_slide_mm"], out["true_foot_slide_mm"] = slide
     if cut:
         outside = (frame[ok] < cut[0]) | (frame[ok] >= cut[1])
         out["pa_outside_cut_mm"] = pa_mpjpe_mm(pred[outside], gt_on[outside]) if outside.sum() > 2 else float("nan")

@@ -105,3 +105,22 @@ def accel_error_mm(pred: np.ndarray, gt: np.ndarray) -> float:
     if len(pred) < 3:
         return float("nan")
     return float(1000 * np.linalg.norm(acc(pred) - acc(gt), axis=-1).mean())
+
+
+PLANTED_SPEED = 0.2  # m/s: a true ankle slower than this (horizontally) stands still
+PLANTED_RISE = 0.05  # m: and no higher than this above its lowest
+
+
+def foot_slide_mm(pred: np.ndarray, gt: np.ndarray, fps: float) -> tuple[float, float]:
+    """How far the answer's ankles ``pred`` (N,2,3, Z up, metres) slide along the ground between
+    consecutive frames in which the truth's ``gt`` (N,2,3, Z up) stand planted (slower than
+    :data:`PLANTED_SPEED`, within :data:`PLANTED_RISE` of their lowest): the mean horizontal step,
+    millimetres per frame; and the truth's own over the same frames (its feet roll a little).
+    NaN where the truth never stands still."""
+    step = lambda x: np.linalg.norm(np.diff(x[..., :2], axis=0), axis=-1)  # noqa: E731
+    true_step = step(gt)
+    low = gt[..., 2] <= np.nanmin(gt[..., 2], axis=0) + PLANTED_RISE
+    planted = (true_step * fps < PLANTED_SPEED) & low[1:] & low[:-1]
+    if not planted.any():
+        return float("nan"), float("nan")
+    return float(1000 * step(pred)[planted].mean()), float(1000 * true_step[planted].mean())

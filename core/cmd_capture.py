@@ -26,6 +26,9 @@ def add_arguments(p) -> None:
     p.add_argument("--keep-mirrored", action="store_true",
                    help="take every clip as it is (by default a clip that looks like a mirror image of the others, "
                         "a flipped video, is captured unflipped)")
+    p.add_argument("--no-plant-feet", dest="plant_feet", action="store_false",
+                   help="keep the feet as fitted (by default a foot that stands still in the clips is held in place "
+                        "in the motion, so it does not skate: core.contact)")
     p.add_argument("--model", default="yolo11n-pose", help="YOLO-pose model name or .pt path")
     p.add_argument("--body", default=None, help="body model file (default: the bundled open body)")
     p.add_argument("--device", default="auto", help="auto|cpu|cuda")
@@ -131,11 +134,14 @@ def run(args, progress) -> dict:
         known_focal = known_focals(homographies, tracks)
     out = capture_from_tracks(tracks, body, settings, progress=lambda s, d, n: progress.progress(s, d, n),
                               known_focal=known_focal)
+    t = time.perf_counter()
     result = to_capture_result(out, tracks, body, sources, settings={"rank": args.rank, "iters": args.iters,
-                                                                      "reference": out.corr.reference},
-                               homographies=homographies)
-    path = result.save(args.out)
+                                                                      "reference": out.corr.reference,
+                                                                      "plant_feet": args.plant_feet},
+                               homographies=homographies, plant_feet=args.plant_feet)
     seconds.update(out.seconds)
+    seconds["export"] = time.perf_counter() - t
+    path = result.save(args.out)
     seconds["total"] = time.perf_counter() - t0
     return {"result": str(path), "clips": [{"clip": s, "frames": t.frames, "reproj_px": round(c.reproj_px, 2),
                                             "sync_confidence": round(c.sync_confidence, 3),
@@ -146,7 +152,8 @@ def run(args, progress) -> dict:
                           "chosen": "auto" if reference is None else "given"},
             "timeline": {"frames": result.motion.frames, "reference_offset": result.offset,
                          "added": [out.extension.before, out.extension.after]},
-            "rounds": out.rounds, "frames_by_views": _frames_by_views(out.corr.views_per_frame()),
+            "rounds": out.rounds, "planted_frames": result.quality["planted_frames"],
+            "frames_by_views": _frames_by_views(out.corr.views_per_frame()),
             "warnings": notes + list(out.warnings),
             "seconds": {k: round(v, 2) for k, v in seconds.items()},
             "peak_memory_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}

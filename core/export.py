@@ -6,6 +6,7 @@ import numpy as np
 from scipy.spatial.transform import Rotation
 
 from . import __version__
+from .contact import plant_feet as _plant_feet
 from .ground import ground_plane
 from .result import CaptureResult, ClipResult, Motion
 
@@ -64,10 +65,12 @@ def panning_rotations(K: np.ndarray, R0: np.ndarray, h: np.ndarray) -> np.ndarra
 
 
 def to_capture_result(out, tracks, body, paths: list[str], settings: dict | None = None,
-                      homographies: list | None = None) -> CaptureResult:
+                      homographies: list | None = None, plant_feet: bool = True) -> CaptureResult:
     """``out`` a core.engine.CaptureOutput for ``tracks`` (clips at ``paths``); ``homographies``:
     per clip None (a still camera) or (N,3,3) mapping each frame onto the first (a panning one,
-    whose tracks were warped by them)."""
+    whose tracks were warped by them). ``plant_feet``: the consensus motion's feet that stand still
+    held in place (core.contact; each clip's own motion stays as fitted to its clip); the
+    quality's ``planted_frames`` counts the frames each ankle (left, right) stands planted."""
     st, corr = out.state, out.corr
     ref = corr.reference
     w, b = world_frame(st.keypoints[ref], tracks[ref].fps)
@@ -86,8 +89,12 @@ def to_capture_result(out, tracks, body, paths: list[str], settings: dict | None
         consensus = _motion(st.shared_pose, st.shared_transl, st.betas[ref], tracks[ref].fps, w, b, body)
     else:
         consensus = clips[ref].motion
+    planted = np.zeros((consensus.frames, 2), bool)
+    if plant_feet:
+        consensus, planted = _plant_feet(consensus, body, ANKLE_HEIGHT)
     return CaptureResult(
         clips=tuple(clips), reference=ref, motion=consensus, body=body.rest(st.betas[ref]),
         quality={"reproj_px": [c.reproj_px for c in clips], "sync_confidence": [c.sync_confidence for c in clips],
-                 "warnings": list(out.warnings), "rounds": out.rounds},
+                 "warnings": list(out.warnings), "rounds": out.rounds,
+                 "planted_frames": [int(n) for n in planted.sum(0)]},
         settings=settings or {}, versions={"imocap": __version__, "body_model": body.name})

@@ -23,9 +23,10 @@ def worker_python(preference: str, user_dir: str | None) -> str | None:
 
 
 def capture_args(clips: list[str], out: str, rank: int, iterations: int, reference: int, detector: str,
-                 device: str, body: str = "", unflip: bool = True) -> list[str]:
+                 device: str, body: str = "", unflip: bool = True, plant_feet: bool = True) -> list[str]:
     """The worker's ``core capture`` arguments; ``reference`` < 0: chosen by the capture; ``unflip``:
-    clips that look like mirror images are captured unflipped."""
+    clips that look like mirror images are captured unflipped; ``plant_feet``: feet that stand still
+    are held in place."""
     args = ["capture", *clips, "--out", out, "--rank", str(rank), "--iters", str(iterations),
             "--reference", "auto" if reference < 0 else str(reference), "--model", detector or "yolo11n-pose",
             "--device", device or "auto"]
@@ -33,6 +34,8 @@ def capture_args(clips: list[str], out: str, rank: int, iterations: int, referen
         args += ["--body", body]
     if not unflip:
         args.append("--keep-mirrored")
+    if not plant_feet:
+        args.append("--no-plant-feet")
     return args
 
 

@@ -44,7 +44,7 @@ class IMOCAP_OT_batch(bpy.types.Operator):
 
         def args(clips, result):
             return capture_args(clips, result, s.rank, s.iterations, -1, s.detector, prefs.device if prefs else "auto",
-                                unflip=s.unflip)
+                                unflip=s.unflip, plant_feet=s.plant_feet)
 
         try:
             self._job = BatchJob.for_folder(folder, args, python)

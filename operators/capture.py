@@ -57,7 +57,7 @@ class IMOCAP_OT_capture(bpy.types.Operator):
         reference = -1 if s.reference < 0 else min(s.reference, len(clips) - 1)
         args = capture_args(clips, self._out, s.rank, s.iterations, reference, s.detector,
                             prefs.device if prefs else "auto", bpy.path.abspath(prefs.body_model) if prefs else "",
-                            unflip=s.unflip)
+                            unflip=s.unflip, plant_feet=s.plant_feet)
         self._runner = WorkerRunner(args, python=python).start()
         if self._runner.state == "failed":
             self.report({"ERROR"}, self._runner.error)

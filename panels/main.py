@@ -26,6 +26,7 @@ class IMOCAP_PT_main(bpy.types.Panel):
         col.prop(s, "detector")
         col.prop(s, "with_mesh")
         col.prop(s, "unflip")
+        col.prop(s, "plant_feet")
         if s.running:
             layout.progress(factor=s.progress, type="BAR", text=s.stage_text)
             layout.operator("imocap.cancel", icon="CANCEL")

@@ -68,7 +68,8 @@ def test_bad_arguments_exit_2():
 
 def test_the_add_ons_capture_arguments_parse_as_the_worker_reads_them():
     """imocap_blender.worker.capture_args against core capture's own parser: an automatic
-    reference (-1 in the panel), a given one, and mirrored clips kept as they are."""
+    reference (-1 in the panel), a given one, mirrored clips kept as they are and the feet left as
+    fitted."""
     import argparse
 
     from core.cmd_capture import add_arguments
@@ -78,8 +79,11 @@ def test_the_add_ons_capture_arguments_parse_as_the_worker_reads_them():
     add_arguments(parser)
     auto = parser.parse_args(capture_args(["a.mp4", "b.mp4"], "r.npz", 1, 5, -1, "", "cpu")[1:])
     assert auto.reference is None and not auto.keep_mirrored and auto.inputs == ["a.mp4", "b.mp4"]
-    given = parser.parse_args(capture_args(["a.mp4", "b.mp4"], "r.npz", 2, 3, 1, "m.pt", "", unflip=False)[1:])
+    assert auto.plant_feet
+    given = parser.parse_args(capture_args(["a.mp4", "b.mp4"], "r.npz", 2, 3, 1, "m.pt", "", unflip=False,
+                                           plant_feet=False)[1:])
     assert (given.reference, given.keep_mirrored, given.rank, given.iters, given.model) == (1, True, 2, 3, "m.pt")
+    assert not given.plant_feet
     # core example hands the clips to the capture through the same parser (a hand-made namespace
     # missed --keep-mirrored once)
     from core.cmd_example import capture_arguments

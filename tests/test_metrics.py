@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
-from bench.metrics import (accel_error_mm, mpjpe_mm, mpjpe_raw_mm, orientation_deg, pa_mpjpe_mm, similarity_align,
+from bench.metrics import (accel_error_mm, foot_slide_mm, mpjpe_mm, mpjpe_raw_mm, orientation_deg, pa_mpjpe_mm, similarity_align,
                            sync_error_pct)
 from core.body import SMPL_PARENTS
 
@@ -108,3 +108,26 @@ def test_acceleration_error_sees_a_shake_and_not_a_steady_offset():
     shake = moved.copy()
     shake[:, :, 0] += 0.001 * (-1.0) ** np.arange(50)[:, None]
     assert abs(accel_error_mm(shake, gt) - 4.0) < 1e-6
+
+
+def test_foot_slide_counts_only_the_truths_planted_frames():
+    """A truth whose left ankle stands for 20 frames then swings 20 (0.6 m forward, 15 cm up) and
+    whose right ankle stands throughout: an answer drifting 4 mm a frame along x everywhere slides
+    4 mm a frame, the truth 0; its left ankle drifting only while the truth's swings, 0 (the
+    swing's frames do not count). A truth that never stands gives NaN."""
+    n = 80
+    phase = np.arange(n) % 40
+    swing = np.clip((phase - 20) / 19, 0, 1)
+    gt = np.zeros((n, 2, 3))
+    gt[:, 0, 0] = 0.6 * (np.arange(n) // 40 + swing)
+    gt[:, 0, 2] = 0.08 + 0.15 * np.sin(np.pi * swing)
+    gt[:, 1] = [0.3, 0.2, 0.08]
+    drift = gt.copy()
+    drift[..., 0] += 0.004 * np.arange(n)[:, None]
+    slide, true_slide = foot_slide_mm(drift, gt, 30.0)
+    assert abs(slide - 4.0) < 1e-9 and true_slide == 0.0
+    only_swing = gt.copy()
+    only_swing[:, 0, 0] += 0.004 * np.cumsum(swing > 0)
+    assert foot_slide_mm(only_swing, gt, 30.0)[0] < 1e-12
+    flying = gt + np.arange(n)[:, None, None] * np.array([0.1, 0, 0])
+    assert np.isnan(foot_slide_mm(gt, flying, 30.0)[0])
