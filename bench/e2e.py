@@ -85,6 +85,33 @@ def _in_reference_camera(result, points: np.ndarray) -> np.ndarray:
     return points.astype(np.float64) @ c.R.T + c.t
 
 
+def _soles(result, truth, body, frame: np.ndarray, ok: np.ndarray) -> dict:
+    """Where the mesh's lowest point stands above the answer's ground (z = 0) in the frames where
+    the truth's feet stand (bench.metrics.foot_slide_mm's): the median and the 10th percentile,
+    millimetres (below 0: through the floor); the truth's own median above its floor beside them."""
+    import torch
+
+    from .metrics import PLANTED_RISE, PLANTED_SPEED
+
+    ref = int(truth["reference"])
+    ankles = truth[f"c{ref}_coco"][frame[ok]][:, [15, 16]]
+    step = np.linalg.norm(np.diff(ankles[..., :2], axis=0), axis=-1) * result.motion.fps
+    planted = np.r_[False, ((step < PLANTED_SPEED) & (ankles[1:, :, 2] <= ankles[..., 2].min(0) + PLANTED_RISE)).any(1)]
+    if not planted.any():
+        return {}
+    m = result.motion
+    rows = np.flatnonzero(ok)[planted]
+    with torch.no_grad():
+        soles = body(torch.as_tensor(m.pose[rows]), torch.as_tensor(m.betas), torch.as_tensor(m.transl[rows]),
+                     vertices=True).vertices[..., 2].amin(1).numpy()
+        true = body(torch.as_tensor(truth[f"c{ref}_pose"][frame[rows]], dtype=torch.float32),
+                    torch.as_tensor(truth["betas"], dtype=torch.float32),
+                    torch.as_tensor(truth[f"c{ref}_transl"][frame[rows]], dtype=torch.float32),
+                    vertices=True).vertices[..., 2].amin(1).numpy() - float(truth["floor_z"])
+    return {"sole_height_mm": float(1000 * np.median(soles)), "sole_p10_mm": float(1000 * np.percentile(soles, 10)),
+            "true_sole_height_mm": float(1000 * np.median(true))}
+
+
 def score(result, truth, body, cut: tuple[int, int] | None = None) -> dict:
     """The consensus motion on every timeline frame the truth has (the capture's reference clip's
     frame i, at timeline frame i + offset, is the truth's reference frame i + A for ``cut`` (A, B)),
@@ -120,11 +147,13 @@ def score(result, truth, body, cut: tuple[int, int] | None = None) -> dict:
         ankles = consensus.keypoints.numpy()[:, [15, 16], 2].min(1)
         true_ankles = truth[f"c{ref}_coco"][:, [15, 16], 2].min(1) - float(truth["floor_z"])
         out["feet_height_mm"] = float(1000 * np.median(np.abs(ankles[ok] - true_ankles[frame[ok]])))
-    # how far the feet skate where the truth's stand still (and how little the truth's own do)
-    if f"c{ref}_coco" in truth:
+    # how far the feet skate where the truth's stand still (and how little the truth's own do), and
+    # where the soles stand there
+    if f"c{ref}_coco" in truth and f"c{ref}_pose" in truth and "floor_z" in truth:
         pred_ankles = consensus.keypoints.numpy()[ok][:, [15, 16]].astype(np.float64)
         slide = foot_slide_mm(pred_ankles, truth[f"c{ref}_coco"][frame[ok]][:, [15, 16]], result.motion.fps)
         out["foot_slide_mm"], out["true_foot_slide_mm"] = slide
+        out.update(_soles(result, truth, body, frame, ok))
     if cut:
         outside = (frame[ok] < cut[0]) | (frame[ok] >= cut[1])
         out["pa_outside_cut_mm"] = pa_mpjpe_mm(pred[outside], gt_on[outside]) if outside.sum() > 2 else float("nan")

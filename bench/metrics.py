@@ -124,3 +124,25 @@ def foot_slide_mm(pred: np.ndarray, gt: np.ndarray, fps: float) -> tuple[float, 
     if not planted.any():
         return float("nan"), float("nan")
     return float(1000 * step(pred)[planted].mean()), float(1000 * true_step[planted].mean())
+
+
+def foot_pitch_deg(pred: np.ndarray, gt: np.ndarray, fps: float) -> float:
+    """How far the answer's feet tilt from the truth's where the truth's stand (as
+    :func:`foot_slide_mm` finds them from its ankles): the median absolute difference of the ankle
+    -> foot bones' elevations above the ground, degrees, over both feet; ``pred``, ``gt`` (N,24,3)
+    in Z-up worlds (the heading is left out: the worlds need not agree about it). NaN where the
+    truth has no foot joints or never stands still. A planted foot lies flat: on the CMU capture
+    its bone points 15-17 degrees down, as the body's at rest (15)."""
+    def elevation(j, a, f):
+        v = j[:, f] - j[:, a]
+        return np.degrees(np.arctan2(v[:, 2], np.linalg.norm(v[:, :2], axis=1)))
+
+    diffs = []
+    for ankle, foot in ((7, 10), (8, 11)):
+        g = gt[:, [ankle]]
+        low = g[:, 0, 2] <= np.nanmin(g[:, 0, 2]) + PLANTED_RISE
+        still = np.r_[False, np.linalg.norm(np.diff(g[:, 0, :2], axis=0), axis=-1) * fps < PLANTED_SPEED]
+        planted = still & low & np.isfinite(gt[:, foot]).all(1)
+        diffs.append(np.abs(elevation(pred, ankle, foot) - elevation(gt, ankle, foot))[planted])
+    d = np.concatenate(diffs)
+    return float(np.median(d)) if len(d) else float("nan")

@@ -80,6 +80,28 @@ def _sync_stage(problem, args, out, seconds) -> None:
             out["warnings"] = [str(w.message) for w in caught]
 
 
+def _feet(res, tracks, body, view) -> dict:
+    """The answer's consensus motion, as the capture writes it (core.export: Z up, feet planted),
+    against the reference view's true joints: how far its feet slide and how they tilt where the
+    truth's stand (bench.metrics.foot_slide_mm, foot_pitch_deg)."""
+    import torch
+
+    from core.export import to_capture_result
+
+    from .metrics import foot_pitch_deg, foot_slide_mm
+
+    result = to_capture_result(res, tracks, body, [f"view{j}" for j in range(len(tracks))])
+    m = result.motion
+    with torch.no_grad():
+        joints = body(torch.as_tensor(m.pose), torch.as_tensor(m.betas), torch.as_tensor(m.transl)).joints.numpy()
+    frame = np.arange(m.frames) - result.offset  # the reference view's frame at each timeline frame
+    ok = (frame >= 0) & (frame < len(view.joints))
+    pred, gt = joints[ok].astype(np.float64), view.joints[frame[ok]]
+    slide, true_slide = foot_slide_mm(pred[:, [7, 8]], gt[:, [7, 8]], m.fps)
+    return {"foot_slide_mm": round(slide, 2), "true_foot_slide_mm": round(true_slide, 2),
+            "foot_pitch_deg": round(foot_pitch_deg(pred, gt, m.fps), 2)}
+
+
 def _full_stage(problem, args, out, seconds) -> None:
     from core.body import BodyModel
     from core.engine import CaptureSettings, capture_from_tracks
@@ -102,9 +124,12 @@ def _full_stage(problem, args, out, seconds) -> None:
     out["rounds"] = res.rounds
     out["reproj_px"] = [round(float(np.median(e)), 2) for e in res.state.reproj_px]
     out.update(camera_errors(res.state.cameras, problem))
-    t = time.perf_counter()
     ref = res.corr.reference  # the clip the capture built its timeline on (core.reference)
     out["reference"] = ref
+    t = time.perf_counter()
+    out.update(_feet(res, tracks, body, problem.views[ref]))
+    seconds["export"] = time.perf_counter() - t
+    t = time.perf_counter()
     mono = capture_from_tracks(tracks[ref:ref + 1], body, settings)
     seconds["mono"] = time.perf_counter() - t
     out["mono_pa_mpjpe_mm"] = score_views(mono.state, replace(problem, views=problem.views[ref:ref + 1]))["pa_mpjpe_mm"]

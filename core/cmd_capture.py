@@ -28,7 +28,7 @@ def add_arguments(p) -> None:
                         "a flipped video, is captured unflipped)")
     p.add_argument("--no-plant-feet", dest="plant_feet", action="store_false",
                    help="keep the feet as fitted (by default a foot that stands still in the clips is held in place "
-                        "in the motion, so it does not skate: core.contact)")
+                        "and flat in the motion, so it does not skate or dig into the floor: core.contact)")
     p.add_argument("--model", default="yolo11n-pose", help="YOLO-pose model name or .pt path")
     p.add_argument("--body", default=None, help="body model file (default: the bundled open body)")
     p.add_argument("--device", default="auto", help="auto|cpu|cuda")

@@ -69,7 +69,7 @@ def to_capture_result(out, tracks, body, paths: list[str], settings: dict | None
     """``out`` a core.engine.CaptureOutput for ``tracks`` (clips at ``paths``); ``homographies``:
     per clip None (a still camera) or (N,3,3) mapping each frame onto the first (a panning one,
     whose tracks were warped by them). ``plant_feet``: the consensus motion's feet that stand still
-    held in place (core.contact; each clip's own motion stays as fitted to its clip); the
+    held in place and flat (core.contact; each clip's own motion stays as fitted to its clip); the
     quality's ``planted_frames`` counts the frames each ankle (left, right) stands planted."""
     st, corr = out.state, out.corr
     ref = corr.reference

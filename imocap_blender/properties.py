@@ -86,8 +86,8 @@ class IMOCAP_PG_settings(bpy.types.PropertyGroup):
                     "its plate shown flipped back")
     plant_feet: bpy.props.BoolProperty(
         name="Plant Feet", default=True,
-        description="A foot that stands still in the clips is held in place in the motion, so it does not skate; "
-                    "untick to keep the feet as fitted")
+        description="A foot that stands still in the clips is held in place and flat in the motion, so it does not "
+                    "skate or dig into the floor; untick to keep the feet as fitted")
     result_path: bpy.props.StringProperty(name="Result", description="Last CaptureResult file", subtype="FILE_PATH")
     # a running capture (written by the operator, read by the panel)
     running: bpy.props.BoolProperty(default=False, options={"SKIP_SAVE"})

@@ -3,8 +3,9 @@
 import numpy as np
 import pytest
 import torch
+from scipy.spatial.transform import Rotation
 
-from core.contact import contacts, plant_feet, spans
+from core.contact import contacts, flat_feet, plant_feet, spans
 from core.export import ANKLE_HEIGHT
 from core.result import Motion
 
@@ -115,22 +116,23 @@ def test_planted_feet_stand_still_where_the_truths_do(planted_case):
     assert knees(jf) < knees(jn), (knees(jf), knees(jn))
 
 
-def test_planting_turns_only_the_hips_and_knees_and_leaves_frames_far_from_contacts_alone(planted_case):
-    """Everything but the hips' and knees' turns is the motion as it was (root, spine, arms,
-    feet, shape, translation), and the raised leg's middle frames, 5 or more from any contact,
-    move by under a hundredth of a radian."""
+def test_planting_turns_only_the_legs_and_leaves_frames_far_from_contacts_alone(planted_case):
+    """Everything but the hips', knees' and ankles' turns is the motion as it was (root, spine,
+    arms, toes, shape, translation), and the raised leg's middle frames, 5 or more from any
+    contact, move by under a hundredth of a radian."""
     body, truth, noisy, fixed, found = planted_case
-    others = [j for j in range(24) if j not in (1, 2, 4, 5)]
+    others = [j for j in range(24) if j not in (1, 2, 4, 5, 7, 8)]
     np.testing.assert_array_equal(fixed.pose[:, others], noisy.pose[:, others])
     np.testing.assert_array_equal(fixed.transl, noisy.transl)
     np.testing.assert_array_equal(fixed.betas, noisy.betas)
     far = [i for i in range(90) if not found[max(0, i - 5):i + 6, 0].any()]
     assert len(far) >= 5
-    assert np.abs(fixed.pose[far][:, [1, 4]] - noisy.pose[far][:, [1, 4]]).max() < 0.01
+    assert np.abs(fixed.pose[far][:, [1, 4, 7]] - noisy.pose[far][:, [1, 4, 7]]).max() < 0.01
 
 
 def test_a_motion_with_no_contact_comes_back_as_it_was():
-    """A body 1 m up in the air the whole time: nothing is planted and nothing changes."""
+    """A body 1 m up in the air the whole time, or standing for only 4 frames (too few to measure a
+    speed over): nothing is planted and nothing changes."""
     from core.body import BodyModel
 
     body = BodyModel(device="cpu")
@@ -138,3 +140,50 @@ def test_a_motion_with_no_contact_comes_back_as_it_was():
     high = Motion(noisy.pose, noisy.betas, noisy.transl + np.float32([0, 0, 1.0]), FPS)
     out, found = plant_feet(high, body, ANKLE_HEIGHT)
     assert not found.any() and out is high
+    short = Motion(truth.pose[:4], truth.betas, truth.transl[:4], FPS)
+    out, found = plant_feet(short, body, ANKLE_HEIGHT)
+    assert found.shape == (4, 2) and not found.any() and out is short
+
+
+def _foot_bones(body, pose):
+    """(N,2,3) the ankle -> foot bones of ``pose`` (Z-up world)."""
+    with torch.no_grad():
+        j = body(torch.as_tensor(pose, dtype=torch.float32), torch.zeros(10)).joints.numpy().astype(np.float64)
+    return j[:, [10, 11]] - j[:, [7, 8]]
+
+
+def _elevation_and_heading(v):
+    return (np.degrees(np.arctan2(v[..., 2], np.linalg.norm(v[..., :2], axis=-1))),
+            np.degrees(np.arctan2(v[..., 1], v[..., 0])))
+
+
+def test_a_planted_foot_lies_flat_under_a_leaning_shin_and_keeps_its_heading():
+    """A crouch (hips flexed 30 degrees, knees bent 60) leans the shins 30 degrees forward, and a
+    foot at rest under them points 45 degrees down into the floor. Planted, each foot points down
+    as the body's does standing at rest (15 degrees: on the CMU capture's planted frames 15-17),
+    and towards where the body standing at rest points it (the body turned 70 degrees about the
+    vertical: the feet too, the shins leaning straight ahead); the frames 5 or more from a contact
+    keep their own turn, and nothing but the ankles moves."""
+    from core.body import BodyModel
+
+    body = BodyModel(device="cpu")
+    n = 30
+    pose = np.zeros((n, 24, 3))
+    root = Rotation.from_euler("z", 70, degrees=True) * Rotation.from_rotvec([np.pi / 2, 0, 0])
+    pose[:, 0] = root.as_rotvec()
+    pose[:, [1, 2], 0] = -np.deg2rad(30)
+    pose[:, [4, 5], 0] = np.deg2rad(60)
+    planted = np.zeros((n, 2), bool)
+    planted[:15] = True
+    rest = np.zeros((1, 24, 3))
+    rest[:, 0] = pose[0, 0]
+    rest_elev, rest_heading = _elevation_and_heading(_foot_bones(body, rest))
+    before, _ = _elevation_and_heading(_foot_bones(body, pose))
+    out = flat_feet(pose, planted)
+    after, new_heading = _elevation_and_heading(_foot_bones(body, out))
+    assert np.all(before[:15] < rest_elev - 25), (before[0], rest_elev)
+    np.testing.assert_allclose(after[:15], np.broadcast_to(rest_elev, (15, 2)), atol=0.5)
+    np.testing.assert_allclose(new_heading[:15], np.broadcast_to(rest_heading, (15, 2)), atol=0.5)
+    np.testing.assert_allclose(out[20:], pose[20:], atol=1e-6)
+    others = [j for j in range(24) if j not in (7, 8)]
+    np.testing.assert_array_equal(out[:, others], pose[:, others])

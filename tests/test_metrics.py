@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
-from bench.metrics import (accel_error_mm, foot_slide_mm, mpjpe_mm, mpjpe_raw_mm, orientation_deg, pa_mpjpe_mm, similarity_align,
+from bench.metrics import (accel_error_mm, foot_pitch_deg, foot_slide_mm, mpjpe_mm, mpjpe_raw_mm, orientation_deg, pa_mpjpe_mm, similarity_align,
                            sync_error_pct)
 from core.body import SMPL_PARENTS
 
@@ -131,3 +131,29 @@ def test_foot_slide_counts_only_the_truths_planted_frames():
     assert foot_slide_mm(only_swing, gt, 30.0)[0] < 1e-12
     flying = gt + np.arange(n)[:, None, None] * np.array([0.1, 0, 0])
     assert np.isnan(foot_slide_mm(gt, flying, 30.0)[0])
+
+
+def test_foot_pitch_compares_the_foot_bones_elevation_where_the_truth_stands():
+    """Both feet planted for 20 frames, then the left swinging 20: an answer whose feet point 20
+    degrees further down scores 20, whatever its heading (the whole answer turned 70 degrees about
+    the vertical: still 20, and 0 for the truth itself turned); a truth with no foot joints gives
+    NaN."""
+    n = 40
+    gt = np.zeros((n, 24, 3))
+    gt[:, 7] = [0.1, 0.0, 0.08]
+    gt[:, 8] = [-0.1, 0.0, 0.08]
+    gt[20:, 7] += np.linspace(0, 0.6, 20)[:, None] * np.array([0, 1.0, 0]) + np.array([0, 0, 0.1])
+    down = np.deg2rad(15.0)
+    bone = 0.14 * np.array([0.0, np.cos(down), -np.sin(down)])
+    gt[:, 10], gt[:, 11] = gt[:, 7] + bone, gt[:, 8] + bone
+    tilted = gt.copy()
+    more = np.deg2rad(35.0)
+    tilted[:, 10] = tilted[:, 7] + 0.14 * np.array([0.0, np.cos(more), -np.sin(more)])
+    tilted[:, 11] = tilted[:, 8] + 0.14 * np.array([0.0, np.cos(more), -np.sin(more)])
+    yaw = Rotation.from_euler("z", 70, degrees=True).as_matrix()
+    assert abs(foot_pitch_deg(tilted, gt, 30.0) - 20.0) < 1e-6
+    assert abs(foot_pitch_deg(tilted @ yaw.T, gt, 30.0) - 20.0) < 1e-6
+    assert foot_pitch_deg(gt @ yaw.T + 3.0, gt, 30.0) < 1e-6
+    no_feet = gt.copy()
+    no_feet[:, [10, 11]] = np.nan
+    assert np.isnan(foot_pitch_deg(tilted, no_feet, 30.0))
