@@ -234,8 +234,14 @@ def test_capture_from_tracks_writes_a_z_up_result(tmp_path, body):
         kp = body(torch.as_tensor(m.pose), torch.as_tensor(m.betas), torch.as_tensor(m.transl)).keypoints.numpy()
     assert np.median(kp[:, 0, 2] - kp[:, 15, 2]) > 1.0  # nose well above the ankle: Z is up
     assert abs(np.percentile(kp[:, [15, 16], 2].min(1), 2) - 0.08) < 0.05  # feet on the ground
-    # the feet and hands, which no keypoint turns, at rest (core.extremities)
-    assert all(np.all(x.pose[:, list(UNPINNED)] == 0) for x in [m] + [c.motion for c in res.clips])
+    # the feet and hands, which no keypoint turns, at rest (core.extremities); in the consensus, the
+    # ankles of planted feet turned flat (core.contact) and nowhere else
+    assert all(np.all(c.motion.pose[:, list(UNPINNED)] == 0) for c in res.clips)
+    ankles = [j for j in UNPINNED if j in (7, 8)]
+    assert np.all(m.pose[:, [j for j in UNPINNED if j not in ankles]] == 0)
+    turned = (np.abs(m.pose[:, ankles]).max(-1) > 0).sum(0)
+    planted = res.quality["planted_frames"]
+    assert all(p <= t for p, t in zip(planted, turned)) and sum(planted) > 0, (planted, turned)
     for c in res.clips:  # every clip's own motion reprojects through its camera
         assert np.isfinite(c.reproj_px) and 0 <= c.sync_confidence <= 1
     assert paths
