@@ -89,12 +89,12 @@ def to_capture_result(out, tracks, body, paths: list[str], settings: dict | None
         consensus = _motion(st.shared_pose, st.shared_transl, st.betas[ref], tracks[ref].fps, w, b, body)
     else:
         consensus = clips[ref].motion
-    planted = np.zeros((consensus.frames, 2), bool)
+    planted = None
     if plant_feet:
         consensus, planted = _plant_feet(consensus, body, ANKLE_HEIGHT)
     return CaptureResult(
         clips=tuple(clips), reference=ref, motion=consensus, body=body.rest(st.betas[ref]),
         quality={"reproj_px": [c.reproj_px for c in clips], "sync_confidence": [c.sync_confidence for c in clips],
                  "warnings": list(out.warnings), "rounds": out.rounds,
-                 "planted_frames": [int(n) for n in planted.sum(0)]},
-        settings=settings or {}, versions={"imocap": __version__, "body_model": body.name})
+                 "planted_frames": [0, 0] if planted is None else [int(n) for n in planted.sum(0)]},
+        settings=settings or {}, versions={"imocap": __version__, "body_model": body.name}, contacts=planted)

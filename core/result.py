@@ -21,6 +21,9 @@ Conventions
   (fractional) timeline frame shown at frame i of the clip; ``clip_time[r]`` is the (fractional)
   clip frame at timeline frame r; NaN where the clip does not show it. The consensus motion spans
   the timeline; each clip's own motion spans its frames.
+* Contacts (optional): ``contacts`` (N, 2) bool, which of the consensus motion's ankles (left,
+  right) stand planted at each timeline frame (core.contact held them in place and flat there);
+  absent from files written before it, and where the capture left the feet as fitted.
 """
 
 from __future__ import annotations
@@ -169,8 +172,13 @@ class CaptureResult:
     quality: dict[str, Any] = field(default_factory=dict)
     settings: dict[str, Any] = field(default_factory=dict)
     versions: dict[str, Any] = field(default_factory=dict)
+    contacts: np.ndarray | None = None  # (N,2) bool: the consensus motion's planted ankles (module docstring)
 
     def __post_init__(self):
+        if self.contacts is not None:
+            _check_shape("contacts", self.contacts, (self.motion.frames, 2))
+            if self.contacts.dtype != bool:
+                raise ValueError(f"contacts: expected bool, got {self.contacts.dtype}")
         if not self.clips:
             raise ValueError("a CaptureResult needs at least one clip")
         if not 0 <= self.reference < len(self.clips):
@@ -258,6 +266,8 @@ def _motion_arrays(prefix: str, m: Motion) -> dict[str, np.ndarray]:
 def _flatten(r: CaptureResult) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     arrays: dict[str, np.ndarray] = {}
     arrays.update(_motion_arrays("motion_", r.motion))
+    if r.contacts is not None:
+        arrays["contacts"] = r.contacts
     b = r.body
     arrays.update(body_parents=b.parents, body_rest_joints=b.rest_joints, body_vertices=b.vertices,
                   body_faces=b.faces, body_weights=b.weights)
@@ -299,4 +309,4 @@ def _unflatten(arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> CaptureRe
     body = BodyRest(tuple(meta["body"]["joint_names"]), arrays["body_parents"], arrays["body_rest_joints"],
                     arrays["body_vertices"], arrays["body_faces"], arrays["body_weights"], meta["body"]["model"])
     return CaptureResult(tuple(clips), meta["reference"], _motion(arrays, "motion_", meta["motion_fps"]), body,
-                         meta["quality"], meta["settings"], meta["versions"])
+                         meta["quality"], meta["settings"], meta["versions"], contacts=arrays.get("contacts"))

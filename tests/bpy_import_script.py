@@ -54,6 +54,9 @@ keys = {}
 for fc in bag.fcurves:
     keys[f"{fc.data_path}[{fc.array_index}]"] = [fc.evaluate(f + 1) for f in frames]
 out["keys"] = keys
+# contact curves hold their value between keys (constant interpolation): sampled half a frame on
+out["contact_steps"] = {fc.data_path[2:-2]: [fc.evaluate(f + 1.5) for f in frames] for fc in bag.fcurves
+                        if fc.data_path.startswith('["imocap_')}
 out["bone_rest"] = {b.name: [list(r)[:3] for r in list(b.matrix_local)[:3]] for b in arm.data.bones}
 out["clips"] = []
 for j in range(len(coll["imocap_cameras"])):

@@ -58,6 +58,25 @@ def test_a_mirrored_clip_round_trips_and_older_files_read_as_unmirrored(result, 
     assert [c.mirrored for c in CaptureResult.load(tmp_path / "old.npz").clips] == [False] * 3
 
 
+def test_contacts_round_trip_and_older_files_have_none(result, tmp_path):
+    """The consensus motion's planted ankles (core.contact) survive a save and load, are part of
+    equality, must be (frames, 2) booleans, and a file written before them reads as None."""
+    from dataclasses import replace
+
+    contacts = np.zeros((result.motion.frames, 2), bool)
+    contacts[5:20, 0] = True
+    contacts[12:30, 1] = True
+    planted = replace(result, contacts=contacts)
+    back = CaptureResult.load(planted.save(tmp_path / "c.npz"))
+    assert back.equals(planted) and not back.equals(result)
+    np.testing.assert_array_equal(back.contacts, contacts)
+    assert CaptureResult.load(result.save(tmp_path / "none.npz")).contacts is None
+    with pytest.raises(ValueError, match="contacts"):
+        replace(result, contacts=contacts[:-1])
+    with pytest.raises(ValueError, match="contacts"):
+        replace(result, contacts=contacts.astype(np.uint8))
+
+
 def demo_capture_changed(r):
     from dataclasses import replace
 

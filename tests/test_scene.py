@@ -32,7 +32,11 @@ def imported(tmp_path_factory, body):
             rotations = c.R @ turn
         # clip 1's video is a mirror image (captured unflipped): its plate is shown flipped back
         clips.append(dataclasses.replace(c, path=str(path), rotations=rotations, mirrored=j == 1))
-    result = dataclasses.replace(result, clips=tuple(clips))
+    # the feet's contacts, each changing right after a sampled frame (17 for the left, 41 for the
+    # right): the left planted over frames 0-17 and 20-29, the right over 0-4 and from 42 on
+    i = np.arange(result.motion.frames)
+    contacts = np.stack([(i % 20 < 18) & (i < 30), (i < 5) | (i >= 42)], 1)
+    result = dataclasses.replace(result, clips=tuple(clips), contacts=contacts)
     result_path = result.save(tmp / "capture.npz")
     built = run_python(["build.py", "--out-dir", str(tmp / "dist")])
     assert built.returncode == 0, built.stderr
@@ -81,6 +85,16 @@ def test_consensus_motion_matches_the_result(imported, body):
     np.testing.assert_allclose(rot, rotvec_to_matrix(m.pose[FRAMES].astype(float)), atol=1e-5)
     np.testing.assert_allclose(transl, m.transl[FRAMES], atol=1e-5)
     assert out["consensus"]["fps"] == pytest.approx(m.fps) and out["consensus"]["range"] == [1, m.frames]
+
+
+def test_the_feet_contacts_are_keyed_on_the_armature(imported):
+    """The result's contacts are the armature's imocap_left/right_foot_contact custom properties,
+    keyed on the consensus action: 1 where the foot stands, 0 where not, held between keys."""
+    result, out = imported
+    for k, name in enumerate(("imocap_left_foot_contact", "imocap_right_foot_contact")):
+        got = out["keys"][f'["{name}"][0]']
+        assert got == [float(result.contacts[f, k]) for f in FRAMES], (name, got)
+        assert out["contact_steps"][name] == [float(result.contacts[f, k]) for f in FRAMES]
 
 
 def test_each_clip_lines_up_through_its_camera(imported, body):

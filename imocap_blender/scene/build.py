@@ -13,7 +13,7 @@ import bpy
 from .armature import build_armature
 from .cameras import build_camera, plate_start
 from .mesh import build_mesh
-from .motion import assign_action, write_action
+from .motion import assign_action, write_action, write_contacts
 
 
 class ImportReport:
@@ -41,6 +41,8 @@ def import_capture(result, name: str | None = None, with_mesh: bool = True, sour
         consensus = write_action(f"{coll.name} consensus", arm, body.joint_names, result.motion,
                                  body.rest_joints.astype("float64"), bone_rest)
         created.append((bpy.data.actions, consensus))
+        if result.contacts is not None:
+            write_contacts(consensus, arm, result.contacts)
         clip_actions = []
         for j, c in enumerate(result.clips):
             a = write_action(f"{coll.name} clip {j}", arm, body.joint_names, c.motion,
