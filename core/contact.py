@@ -52,6 +52,9 @@ W_TARGET, W_KNEE, W_TURN, W_SMOOTH = 1.0, 1.0, 1e-3, 1e-2  # the problem's weigh
 UPRIGHT = Rotation.from_rotvec([np.pi / 2, 0.0, 0.0])
 LEG_CHAINS = ((1, 4, 7), (2, 5, 8))  # hip, knee, ankle: left, right
 FLAT_BLEND = 1.0  # frames: a foot turns flat (and back) over a Gaussian of this width about its contacts
+# a shin leaning further than this from the vertical (kneeling, sitting with the legs out, lying) does
+# not stand on its sole: its foot keeps its own turn
+FLAT_MAX_LEAN_DEG = 60.0
 
 
 def contacts(ankles: np.ndarray, fps: float, planted_height: float) -> np.ndarray:
@@ -90,14 +93,18 @@ def flat_feet(pose: np.ndarray, planted: np.ndarray) -> np.ndarray:
     """``pose`` (N,24,3; root in a Z-up world) with each planted foot (``planted`` (N,2)) turned
     about its ankle to lie as it does at rest under an upright body (sole flat, toes where the
     foot pointed, turned about the vertical only), easing back to its own turn over
-    :data:`FLAT_BLEND` frames either side of a contact; a copy."""
+    :data:`FLAT_BLEND` frames either side of a contact; a copy. Only under a shin within
+    :data:`FLAT_MAX_LEAN_DEG` of the vertical: a knee on the floor or legs stretched out along it
+    do not stand on their soles."""
     out = np.asarray(pose, np.float64).copy()
     rot = lambda j: Rotation.from_rotvec(out[:, j])  # noqa: E731
     for col, (hip, knee, ankle) in enumerate(LEG_CHAINS):
-        mask = planted[:, col].astype(np.float64)
+        shin = rot(0) * rot(hip) * rot(knee)
+        down = shin.apply([0.0, -1.0, 0.0])  # the shin's rest direction (the model's down) in the world
+        lean = np.degrees(np.arccos(np.clip(-down[:, 2], -1.0, 1.0)))
+        mask = (planted[:, col] & (lean <= FLAT_MAX_LEAN_DEG)).astype(np.float64)
         if not mask.any():
             continue
-        shin = rot(0) * rot(hip) * rot(knee)
         own = rot(ankle)
         m = (shin * own * UPRIGHT.inv()).as_matrix()  # the foot's turn from upright at rest
         heading = np.arctan2(m[:, 1, 0] - m[:, 0, 1], m[:, 0, 0] + m[:, 1, 1])  # its nearest turn about z

@@ -187,3 +187,17 @@ def test_a_planted_foot_lies_flat_under_a_leaning_shin_and_keeps_its_heading():
     np.testing.assert_allclose(out[20:], pose[20:], atol=1e-6)
     others = [j for j in range(24) if j not in (7, 8)]
     np.testing.assert_array_equal(out[:, others], pose[:, others])
+
+
+def test_a_foot_under_a_shin_along_the_floor_keeps_its_turn():
+    """Sitting with the legs stretched out along the floor (hips flexed 90 degrees, the body
+    upright), the ankles low and still: the feet, whose shins lie flat, keep their own turn rather
+    than being stood on their soles; the same legs under a shin leaning 30 degrees are turned."""
+    pose = np.zeros((10, 24, 3))
+    pose[:, 0] = [np.pi / 2, 0.0, 0.0]
+    pose[:, [1, 2], 0] = -np.pi / 2
+    pose[:, [7, 8]] = [0.3, 0.1, 0.0]
+    planted = np.ones((10, 2), bool)
+    np.testing.assert_array_equal(flat_feet(pose, planted), pose)
+    pose[:, [1, 2], 0] = -np.deg2rad(30)
+    assert np.abs(flat_feet(pose, planted)[:, [7, 8]] - pose[:, [7, 8]]).max() > 0.1
