@@ -16,4 +16,6 @@ def run(args, progress) -> dict:
             "clips": [{"path": c.path, "frames": c.motion.frames, "fps": c.fps, "size": list(c.size),
                        "reproj_px": c.reproj_px, "sync_confidence": c.sync_confidence, "mirrored": c.mirrored}
                       for c in r.clips],
+            # frames each foot (left, right) stands planted in the consensus motion; None: not found
+            "planted_frames": None if r.contacts is None else [int(n) for n in r.contacts.sum(0)],
             "body": r.body.model, "versions": r.versions}

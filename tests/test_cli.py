@@ -59,6 +59,8 @@ def test_body_and_inspect(tmp_path):
     s = json.loads(r.stdout.splitlines()[-1])["summary"]
     assert r.returncode == 0 and s["frames"] == 240 and s["reference"] == 0 and s["reference_offset"] == 0
     assert [c["frames"] for c in s["clips"]] == [240, 125, 120, 120] and not any(c["mirrored"] for c in s["clips"])
+    demo = CaptureResult.load(ROOT / "examples" / "demo_result.npz")
+    assert s["planted_frames"] == [int(n) for n in demo.contacts.sum(0)] and min(s["planted_frames"]) > 60
 
 
 def test_bad_arguments_exit_2():
