@@ -116,8 +116,12 @@ def flat_feet(pose: np.ndarray, planted: np.ndarray) -> np.ndarray:
 
 def plant_feet(motion: Motion, body, planted_height: float) -> tuple[Motion, np.ndarray]:
     """``motion`` (a Z-up world, metres) with its hips and knees turned so each contact's ankle
-    stands at its place, and the contacts (N,2); the motion as it is where no ankle is planted."""
+    stands at its place and its planted feet flat (:func:`flat_feet`), and the contacts (N,2); the
+    motion as it is where no ankle is planted (all of it, with no contact, where it is not finite)."""
     import torch
+
+    if not (np.isfinite(motion.pose).all() and np.isfinite(motion.transl).all()):
+        return motion, np.zeros((motion.frames, 2), bool)
 
     pose = torch.as_tensor(motion.pose, dtype=torch.float32)
     betas = torch.as_tensor(motion.betas, dtype=torch.float32)

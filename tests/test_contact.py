@@ -131,8 +131,8 @@ def test_planting_turns_only_the_legs_and_leaves_frames_far_from_contacts_alone(
 
 
 def test_a_motion_with_no_contact_comes_back_as_it_was():
-    """A body 1 m up in the air the whole time, or standing for only 4 frames (too few to measure a
-    speed over): nothing is planted and nothing changes."""
+    """A body 1 m up in the air the whole time, standing for only 4 frames (too few to measure a
+    speed over), or with a NaN in its pose: nothing is planted and nothing changes."""
     from core.body import BodyModel
 
     body = BodyModel(device="cpu")
@@ -143,6 +143,11 @@ def test_a_motion_with_no_contact_comes_back_as_it_was():
     short = Motion(truth.pose[:4], truth.betas, truth.transl[:4], FPS)
     out, found = plant_feet(short, body, ANKLE_HEIGHT)
     assert found.shape == (4, 2) and not found.any() and out is short
+    broken = noisy.pose.copy()
+    broken[7, 3] = np.nan
+    holed = Motion(broken, noisy.betas, noisy.transl, FPS)
+    out, found = plant_feet(holed, body, ANKLE_HEIGHT)
+    assert not found.any() and out is holed
 
 
 def _foot_bones(body, pose):
