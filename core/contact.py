@@ -15,8 +15,8 @@ at) whose position over a short window (:data:`WINDOW_S` either side) moves slow
 :data:`SPEED`, for at least :data:`MIN_S`. Each contact's place is its frames' median. The hips and
 knees (only) then turn, as little and as smoothly as they can, until the ankles stand there; the
 knees are held near where they were (weight 1, as the ankles': on the protocol's walk seed 0 the
-knees ended 1.3 mm further from the truth's at 0.1 and 3-4 mm at 0, the ankles as near). The root, the upper body and
-the feet's own turns are untouched: moving the root instead moved the hips and pelvis 2-3 mm
+knees ended 1.3 mm further from the truth's at 0.1 and 3-4 mm at 0, the ankles as near). The
+root and the upper body are untouched: moving the root instead moved the hips and pelvis 2-3 mm
 further from the truth's. All frames are solved in one batched problem (L-BFGS in torch).
 
 A planted foot then lies flat (:func:`flat_feet`): turned about its ankle as it is at rest under
