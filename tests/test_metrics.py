@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
-from bench.metrics import (accel_error_mm, foot_pitch_deg, foot_slide_mm, mpjpe_mm, mpjpe_raw_mm, orientation_deg, pa_mpjpe_mm, similarity_align,
-                           sync_error_pct)
+from bench.metrics import (accel_error_mm, foot_pitch_deg, foot_slide_mm, mpjpe_mm, mpjpe_raw_mm, orientation_deg,
+                           pa_mpjpe_mm, similarity_align, sync_error_pct)
 from core.body import SMPL_PARENTS
 
 
