@@ -4,9 +4,9 @@ bent so each planted ankle holds one place, and each planted foot laid flat.
 The motion fits each frame's 2D on its own, so a foot that stands on the ground in the video
 wanders by a centimetre from frame to frame and slides by several over a stance: the feet skate,
 the first thing an animator sees. On the demo (``bench e2e``, real detections), where the truth's
-feet stand the answer's slid 22.1 mm a frame (``foot_slide_mm``; median 13.0; the truth's own
-2.1); planted, 12.5 (median 1.6), the rest mostly in the first 9 frames, which one clip alone
-shows and where the feet fly at 2-3 m/s. PA-MPJPE 41.79 -> 41.72 mm. On the CMU capture
+feet stand the answer's slid 21.8 mm a frame (``foot_slide_mm``; the truth's own 2.1); planted,
+13.1, the rest mostly in the first 9 frames, which one clip alone shows and where the feet fly at
+2-3 m/s. PA-MPJPE 41.12 -> 40.95 mm. On the CMU capture
 (``bench run ... cmu_01_jumps --seed 0 --stage full``, ``foot_slide_mm``) 18.7 -> 3.4 mm a frame
 (the truth's 1.6).
 
@@ -24,8 +24,8 @@ an upright body, about the vertical as it pointed. No keypoint turns a foot, and
 shin that leans (a crouch, a landing) the toes dug into the floor: on the CMU capture
 (``bench run ... cmu_01_jumps --seed 0 --stage full``) the answer's planted feet pointed 36
 degrees down where the truth's point 15-17 (the body's at rest: 15): ``foot_pitch_deg`` 20.3 ->
-2.1 degrees; on the demo, where the truth's feet stand, the mesh's lowest point stood 20 mm under
-the floor (median; ``bench e2e`` ``sole_height_mm``), 16 mm above it flat.
+2.1 degrees; on the demo, where the truth's feet stand, the mesh's lowest point stood 25 mm under
+the floor (median; ``bench e2e`` ``sole_height_mm``), 10 mm above it flat.
 
 Only the consensus motion is planted (core.export); each clip's own motion stays as fitted to
 its clip. A foot that moves slowly along the ground (a shuffle, a slide in a dance) is taken as

@@ -39,7 +39,7 @@ import numpy as np
 import torch
 
 from .cameras import sample
-from .fitting import fit_confidence
+from .fitting import TIME_KEYPOINTS, fit_confidence
 from .init3d import _person_height
 from .sync import (Correspondence, align_scores, both_ends, from_reference_rate, invert_time_map, monotone,
                    reference_rate_grids)
@@ -312,7 +312,7 @@ def refine_correspondence(tracks, corr: Correspondence, fps: list[float],
     ref = corr.reference
     lengths = [t.frames for t in tracks]
     grids = reference_rate_grids(lengths, fps, ref)
-    rc = fit_confidence(tracks[ref].confidence, settings.min_conf)
+    rc = fit_confidence(tracks[ref].confidence, settings.min_conf, TIME_KEYPOINTS)
     ref_obs = tracks[ref].keypoints.astype(np.float64)
     n_ref = len(ref_obs)
     conf_out = np.asarray(corr.confidence, float).copy()
@@ -325,7 +325,7 @@ def refine_correspondence(tracks, corr: Correspondence, fps: list[float],
         resampled.append(start)
         if j == ref:
             continue
-        c = fit_confidence(tr.confidence, settings.min_conf)
+        c = fit_confidence(tr.confidence, settings.min_conf, TIME_KEYPOINTS)
         obs = sample(tr.keypoints.astype(np.float64), g)
         rt, given, fit, moved = realign(obs, sample(c, g) * both_ends(c > 0, g), ref_obs, rc, start, settings)
         if rt is None:

@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from .cameras import sample
-from .fitting import fit_confidence
+from .fitting import TIME_KEYPOINTS, fit_confidence
 from .init3d import _person_height
 from .sync import (Correspondence, align_scores, both_ends, from_reference_rate, invert_time_map, monotone,
                    reference_rate_grids)
@@ -138,7 +138,7 @@ def retime(tracks, keypoints_ref: np.ndarray, cameras, fps: list[float], referen
     for j, (tr, cam, g) in enumerate(zip(tracks, cameras, grids)):
         if j == reference:
             continue
-        c = fit_confidence(tr.confidence, settings.min_conf)
+        c = fit_confidence(tr.confidence, settings.min_conf, TIME_KEYPOINTS)
         obs = sample(tr.keypoints.astype(np.float64), g)
         conf = sample(c, g) * both_ends(c > 0, g)
         sigma_px = settings.sigma * _person_height(obs, conf)
