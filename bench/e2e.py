@@ -91,12 +91,11 @@ def _soles(result, truth, body, frame: np.ndarray, ok: np.ndarray) -> dict:
     millimetres (below 0: through the floor); the truth's own median above its floor beside them."""
     import torch
 
-    from .metrics import PLANTED_RISE, PLANTED_SPEED
+    from .metrics import still_and_low
 
     ref = int(truth["reference"])
-    ankles = truth[f"c{ref}_coco"][frame[ok]][:, [15, 16]]
-    step = np.linalg.norm(np.diff(ankles[..., :2], axis=0), axis=-1) * result.motion.fps
-    planted = np.r_[False, ((step < PLANTED_SPEED) & (ankles[1:, :, 2] <= ankles[..., 2].min(0) + PLANTED_RISE)).any(1)]
+    still, low = still_and_low(truth[f"c{ref}_coco"][frame[ok]][:, [15, 16]], result.motion.fps)
+    planted = np.r_[False, (still & low[1:]).any(1)]
     if not planted.any():
         return {}
     m = result.motion

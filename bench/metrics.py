@@ -111,6 +111,15 @@ PLANTED_SPEED = 0.2  # m/s: a true ankle slower than this (horizontally) stands 
 PLANTED_RISE = 0.05  # m: and no higher than this above its lowest
 
 
+def still_and_low(ankles: np.ndarray, fps: float) -> tuple[np.ndarray, np.ndarray]:
+    """For true ankles (N,K,3, Z up, metres): (N-1,K) which steps between consecutive frames are
+    slower than :data:`PLANTED_SPEED` horizontally, and (N,K) which frames stand within
+    :data:`PLANTED_RISE` of each ankle's lowest: what the measures of planted feet build on."""
+    step = np.linalg.norm(np.diff(ankles[..., :2], axis=0), axis=-1)
+    low = ankles[..., 2] <= np.nanmin(ankles[..., 2], axis=0) + PLANTED_RISE
+    return step * fps < PLANTED_SPEED, low
+
+
 def foot_slide_mm(pred: np.ndarray, gt: np.ndarray, fps: float) -> tuple[float, float]:
     """How far the answer's ankles ``pred`` (N,2,3, Z up, metres) slide along the ground between
     consecutive frames in which the truth's ``gt`` (N,2,3, Z up) stand planted (slower than
@@ -118,12 +127,11 @@ def foot_slide_mm(pred: np.ndarray, gt: np.ndarray, fps: float) -> tuple[float, 
     millimetres per frame; and the truth's own over the same frames (its feet roll a little).
     NaN where the truth never stands still."""
     step = lambda x: np.linalg.norm(np.diff(x[..., :2], axis=0), axis=-1)  # noqa: E731
-    true_step = step(gt)
-    low = gt[..., 2] <= np.nanmin(gt[..., 2], axis=0) + PLANTED_RISE
-    planted = (true_step * fps < PLANTED_SPEED) & low[1:] & low[:-1]
+    still, low = still_and_low(gt, fps)
+    planted = still & low[1:] & low[:-1]
     if not planted.any():
         return float("nan"), float("nan")
-    return float(1000 * step(pred)[planted].mean()), float(1000 * true_step[planted].mean())
+    return float(1000 * step(pred)[planted].mean()), float(1000 * step(gt)[planted].mean())
 
 
 def foot_pitch_deg(pred: np.ndarray, gt: np.ndarray, fps: float) -> float:
@@ -137,12 +145,10 @@ def foot_pitch_deg(pred: np.ndarray, gt: np.ndarray, fps: float) -> float:
         v = j[:, f] - j[:, a]
         return np.degrees(np.arctan2(v[:, 2], np.linalg.norm(v[:, :2], axis=1)))
 
+    still, low = still_and_low(gt[:, [7, 8]], fps)
     diffs = []
-    for ankle, foot in ((7, 10), (8, 11)):
-        g = gt[:, [ankle]]
-        low = g[:, 0, 2] <= np.nanmin(g[:, 0, 2]) + PLANTED_RISE
-        still = np.r_[False, np.linalg.norm(np.diff(g[:, 0, :2], axis=0), axis=-1) * fps < PLANTED_SPEED]
-        planted = still & low & np.isfinite(gt[:, foot]).all(1)
+    for k, (ankle, foot) in enumerate(((7, 10), (8, 11))):
+        planted = np.r_[False, still[:, k]] & low[:, k] & np.isfinite(gt[:, foot]).all(1)
         diffs.append(np.abs(elevation(pred, ankle, foot) - elevation(gt, ankle, foot))[planted])
     d = np.concatenate(diffs)
     return float(np.median(d)) if len(d) else float("nan")

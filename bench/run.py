@@ -84,16 +84,14 @@ def _feet(res, tracks, body, view) -> dict:
     """The answer's consensus motion, as the capture writes it (core.export: Z up, feet planted),
     against the reference view's true joints: how far its feet slide and how they tilt where the
     truth's stand (bench.metrics.foot_slide_mm, foot_pitch_deg)."""
-    import torch
-
     from core.export import to_capture_result
+    from core.remeasure import bodies
 
     from .metrics import foot_pitch_deg, foot_slide_mm
 
     result = to_capture_result(res, tracks, body, [f"view{j}" for j in range(len(tracks))])
     m = result.motion
-    with torch.no_grad():
-        joints = body(torch.as_tensor(m.pose), torch.as_tensor(m.betas), torch.as_tensor(m.transl)).joints.numpy()
+    _, joints = bodies(body, m.pose, m.betas, m.transl)
     frame = np.arange(m.frames) - result.offset  # the reference view's frame at each timeline frame
     ok = (frame >= 0) & (frame < len(view.joints))
     pred, gt = joints[ok].astype(np.float64), view.joints[frame[ok]]

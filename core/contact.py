@@ -123,28 +123,26 @@ def plant_feet(motion: Motion, body, planted_height: float) -> tuple[Motion, np.
     if not (np.isfinite(motion.pose).all() and np.isfinite(motion.transl).all()):
         return motion, np.zeros((motion.frames, 2), bool)
 
-    pose = torch.as_tensor(motion.pose, dtype=torch.float32)
-    betas = torch.as_tensor(motion.betas, dtype=torch.float32)
-    transl = torch.as_tensor(motion.transl, dtype=torch.float32)
+    dev = body.device
+    pose, betas, transl = (torch.as_tensor(a, dtype=torch.float32, device=dev)
+                           for a in (motion.pose, motion.betas, motion.transl))
     with torch.no_grad():
-        out = body(pose.to(body.device), betas.to(body.device), transl.to(body.device))
+        out = body(pose, betas, transl)
     ankles = out.keypoints[:, [L_ANK, R_ANK]].cpu().numpy().astype(np.float64)
     planted = contacts(ankles, motion.fps, planted_height)
     if not planted.any():
         return motion, planted
     goal = targets(ankles, planted)
-    dev = body.device
-    pose, betas, transl = pose.to(dev), betas.to(dev), transl.to(dev)
     mask = torch.as_tensor(planted, dtype=torch.float32, device=dev)[..., None]
     goal_t = torch.as_tensor(np.nan_to_num(goal), dtype=torch.float32, device=dev)
     knees0 = out.joints[:, list(KNEES)]
-    legs = list(LEGS)
-    delta = torch.zeros(len(pose), len(legs), 3, device=dev, requires_grad=True)
+    legs = torch.as_tensor(LEGS, device=dev)
+    delta = torch.zeros(len(pose), len(LEGS), 3, device=dev, requires_grad=True)
     opt = torch.optim.LBFGS([delta], lr=1.0, max_iter=200, line_search_fn="strong_wolfe")
 
     def cost():
         opt.zero_grad()
-        o = body(pose.index_add(1, torch.as_tensor(legs, device=dev), delta), betas, transl)
+        o = body(pose.index_add(1, legs, delta), betas, transl)
         e = (W_TARGET * (mask * (o.keypoints[:, [L_ANK, R_ANK]] - goal_t) ** 2).sum()
              + W_KNEE * ((o.joints[:, list(KNEES)] - knees0) ** 2).sum()
              + W_TURN * delta.square().sum() + W_SMOOTH * (delta[1:] - delta[:-1]).square().sum())
@@ -154,6 +152,6 @@ def plant_feet(motion: Motion, body, planted_height: float) -> tuple[Motion, np.
     for _ in range(3):
         opt.step(cost)
     new = motion.pose.astype(np.float64).copy()
-    new[:, legs] += delta.detach().cpu().numpy()
+    new[:, list(LEGS)] += delta.detach().cpu().numpy()
     new = flat_feet(new, planted)
     return Motion(new.astype(np.float32), motion.betas, motion.transl, motion.fps), planted
