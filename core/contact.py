@@ -25,7 +25,8 @@ shin that leans (a crouch, a landing) the toes dug into the floor: on the CMU ca
 (``bench run ... cmu_01_jumps --seed 0 --stage full``) the answer's planted feet pointed 36
 degrees down where the truth's point 15-17 (the body's at rest: 15): ``foot_pitch_deg`` 20.3 ->
 2.1 degrees; on the demo, where the truth's feet stand, the mesh's lowest point stood 25 mm under
-the floor (median; ``bench e2e`` ``sole_height_mm``), 10 mm above it flat.
+the floor (median; ``bench e2e`` ``sole_height_mm``), 10 mm above it flat, and on it (-0.7 mm)
+once core.export puts the ground under the planted soles (:func:`sole_height`).
 
 Only the consensus motion is planted (core.export); each clip's own motion stays as fitted to
 its clip. A foot that moves slowly along the ground (a shuffle, a slide in a dance) is taken as
@@ -69,7 +70,9 @@ def contacts(ankles: np.ndarray, fps: float, planted_height: float) -> np.ndarra
     low = ankles[..., 2] < planted_height + HEIGHT
     still = (np.nan_to_num(speed, nan=np.inf) < SPEED) & low
     m = max(1, int(round(MIN_S * fps)))
-    still = binary_closing(still, np.ones((m, 1), bool), border_value=0) & low  # mend one-frame breaks
+    # mend one-frame breaks; the ends padded with their own values, or a stance there lost its end frame
+    closed = binary_closing(np.pad(still, ((m, m), (0, 0)), mode="edge"), np.ones((m, 1), bool))[m:-m]
+    still = closed & low
     return binary_opening(still, np.ones((m, 1), bool))
 
 
@@ -112,6 +115,26 @@ def flat_feet(pose: np.ndarray, planted: np.ndarray) -> np.ndarray:
         w = np.maximum(mask, gaussian_filter1d(mask, FLAT_BLEND)) if FLAT_BLEND > 0 else mask
         out[:, ankle] = (own * Rotation.from_rotvec(w[:, None] * (own.inv() * flat).as_rotvec())).as_rotvec()
     return out
+
+
+def sole_height(motion: Motion, body, planted: np.ndarray, chunk: int = 256) -> float | None:
+    """The height (metres, Z up) the mesh's lowest point stands at in the frames where a foot is
+    ``planted`` (N,2): the median over them, where the ground under the planted soles is; None
+    where no foot is planted or the motion is not finite there."""
+    import torch
+
+    rows = np.flatnonzero(np.asarray(planted).any(1))
+    if not len(rows):
+        return None
+    low = []
+    with torch.no_grad():
+        for a in range(0, len(rows), chunk):
+            r = rows[a:a + chunk]
+            out = body(*(torch.as_tensor(x, dtype=torch.float32, device=body.device)
+                         for x in (motion.pose[r], motion.betas, motion.transl[r])), vertices=True)
+            low.append(out.vertices[..., 2].amin(1).cpu().numpy())
+    low = np.concatenate(low)
+    return float(np.median(low)) if np.isfinite(low).all() else None
 
 
 def plant_feet(motion: Motion, body, planted_height: float) -> tuple[Motion, np.ndarray]:
