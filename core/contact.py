@@ -62,6 +62,8 @@ def contacts(ankles: np.ndarray, fps: float, planted_height: float) -> np.ndarra
     """(N,2) which ankles (N,2,3), in a Z-up world in metres, stand on the ground: see the module
     docstring. ``planted_height``: the height a planted ankle stands at."""
     n = len(ankles)
+    if not n:
+        return np.zeros(ankles.shape[:2], bool)
     w = max(1, int(round(WINDOW_S * fps)))
     speed = np.full(ankles.shape[:2], np.inf)
     if n > 2 * w:

@@ -132,7 +132,8 @@ def test_planting_turns_only_the_legs_and_leaves_frames_far_from_contacts_alone(
 
 def test_a_motion_with_no_contact_comes_back_as_it_was():
     """A body 1 m up in the air the whole time, standing for only 4 frames (too few to measure a
-    speed over), or with a NaN in its pose: nothing is planted and nothing changes."""
+    speed over), or with a NaN in its pose: nothing is planted and nothing changes; no frames, no
+    contacts."""
     from core.body import BodyModel
 
     body = BodyModel(device="cpu")
@@ -148,6 +149,7 @@ def test_a_motion_with_no_contact_comes_back_as_it_was():
     holed = Motion(broken, noisy.betas, noisy.transl, FPS)
     out, found = plant_feet(holed, body, ANKLE_HEIGHT)
     assert not found.any() and out is holed
+    assert contacts(np.zeros((0, 2, 3)), FPS, ANKLE_HEIGHT).shape == (0, 2)  # no frame at all
 
 
 def _foot_bones(body, pose):
