@@ -89,7 +89,7 @@ def _soles(result, truth, body, frame: np.ndarray, ok: np.ndarray) -> dict:
     """Where the mesh's lowest point stands above the answer's ground (z = 0) in the frames where
     the truth's feet stand (bench.metrics.foot_slide_mm's): the median and the 10th percentile,
     millimetres (below 0: through the floor); the truth's own median above its floor beside them."""
-    import torch
+    from core.contact import lowest_points
 
     from .metrics import still_and_low
 
@@ -100,13 +100,9 @@ def _soles(result, truth, body, frame: np.ndarray, ok: np.ndarray) -> dict:
         return {}
     m = result.motion
     rows = np.flatnonzero(ok)[planted]
-    with torch.no_grad():
-        soles = body(torch.as_tensor(m.pose[rows]), torch.as_tensor(m.betas), torch.as_tensor(m.transl[rows]),
-                     vertices=True).vertices[..., 2].amin(1).numpy()
-        true = body(torch.as_tensor(truth[f"c{ref}_pose"][frame[rows]], dtype=torch.float32),
-                    torch.as_tensor(truth["betas"], dtype=torch.float32),
-                    torch.as_tensor(truth[f"c{ref}_transl"][frame[rows]], dtype=torch.float32),
-                    vertices=True).vertices[..., 2].amin(1).numpy() - float(truth["floor_z"])
+    soles = lowest_points(body, m.pose[rows], m.betas, m.transl[rows])
+    true = lowest_points(body, truth[f"c{ref}_pose"][frame[rows]], truth["betas"],
+                         truth[f"c{ref}_transl"][frame[rows]]) - float(truth["floor_z"])
     return {"sole_height_mm": float(1000 * np.median(soles)), "sole_p10_mm": float(1000 * np.percentile(soles, 10)),
             "true_sole_height_mm": float(1000 * np.median(true))}
 

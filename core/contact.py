@@ -119,23 +119,28 @@ def flat_feet(pose: np.ndarray, planted: np.ndarray) -> np.ndarray:
     return out
 
 
-def sole_height(motion: Motion, body, planted: np.ndarray, chunk: int = 256) -> float | None:
+def lowest_points(body, pose: np.ndarray, betas: np.ndarray, transl: np.ndarray, chunk: int = 256) -> np.ndarray:
+    """(N,) the height (Z up) of each body's mesh's lowest point; ``pose`` (N,24,3), ``transl``
+    (N,3), in blocks of ``chunk`` bodies."""
+    import torch
+
+    low = [np.zeros(0, np.float32)]
+    with torch.no_grad():
+        for a in range(0, len(pose), chunk):
+            out = body(*(torch.as_tensor(np.asarray(x), dtype=torch.float32, device=body.device)
+                         for x in (pose[a:a + chunk], betas, transl[a:a + chunk])), vertices=True)
+            low.append(out.vertices[..., 2].amin(1).cpu().numpy())
+    return np.concatenate(low)
+
+
+def sole_height(motion: Motion, body, planted: np.ndarray) -> float | None:
     """The height (metres, Z up) the mesh's lowest point stands at in the frames where a foot is
     ``planted`` (N,2): the median over them, where the ground under the planted soles is; None
     where no foot is planted or the motion is not finite there."""
-    import torch
-
     rows = np.flatnonzero(np.asarray(planted).any(1))
     if not len(rows):
         return None
-    low = []
-    with torch.no_grad():
-        for a in range(0, len(rows), chunk):
-            r = rows[a:a + chunk]
-            out = body(*(torch.as_tensor(x, dtype=torch.float32, device=body.device)
-                         for x in (motion.pose[r], motion.betas, motion.transl[r])), vertices=True)
-            low.append(out.vertices[..., 2].amin(1).cpu().numpy())
-    low = np.concatenate(low)
+    low = lowest_points(body, motion.pose[rows], motion.betas, motion.transl[rows])
     return float(np.median(low)) if np.isfinite(low).all() else None
 
 
