@@ -30,6 +30,7 @@ from .flipped import flipped_clips, unflip
 from .init3d import InitSettings, _person_height, fit_monocular
 from .reference import choose_reference
 from .retime import RetimeSettings, retime
+from .sightlines import ONE_LINE_DEG, off_line_degrees
 from .steady import SIGMA_S, steadied
 from .sync import Correspondence, SyncSettings, features_2d, monotone, synchronise
 from .timeline import Extension, filled, pad, plan, public_corr, public_state, shifted
@@ -190,6 +191,29 @@ def coverage_note(corr: Correspondence, name: str) -> str | None:
     return (f"{where} frames {frame_ranges(alone)} ({len(alone) / len(views):.0%} of them) are seen by "
             f"{name if by_ref else 'one clip'} alone: the motion there is a one-clip estimate, several times less "
             f"accurate than where other clips see it; a clip that covers them would help")
+
+
+# frames whose clips all see the performer along nearly one line (core.sightlines) are named when
+# over this fraction of the timeline: the demo's 16 (7%), captured 40-200 mm off
+LINE_WARN = 0.05
+
+
+def sightline_note(corr: Correspondence, state: BAState, names: list[str], where: str = "reference") -> str | None:
+    """A warning when over ``LINE_WARN`` of the timeline's frames are seen only by clips whose
+    lines of sight lie near one line (core.sightlines); ``state`` and ``corr`` on the engine's
+    timeline (the reference clip's keypoints spanning it), ``names`` per clip; ``where`` names the
+    frames ("timeline" once it extends past the reference clip)."""
+    shows = np.isfinite(np.stack(corr.clip_time))
+    off = off_line_degrees(state, shows, corr.reference)
+    line = np.isfinite(off) & (off <= ONE_LINE_DEG)
+    frames = np.where(line)[0]
+    if len(frames) <= LINE_WARN * len(line):
+        return None
+    clips = [names[j] for j in np.where(shows[:, frames].any(1))[0]]
+    return (f"{where} frames {frame_ranges(frames)} ({len(frames) / len(line):.0%} of them) are seen only by "
+            f"{' and '.join(clips)} along nearly one line (their lines of sight {np.median(off[frames]):.0f} degrees "
+            f"from parallel or opposite): depth along it is poorly fixed there, and detection errors can move the "
+            f"body far in depth; a clip from the side would help")
 
 
 # a clip whose bodies fit its keypoints this much worse than the other clips' do (median
@@ -402,11 +426,14 @@ def capture_from_tracks(tracks, body, settings: CaptureSettings = CaptureSetting
     t = time.perf_counter()
     state = _polished(state, tracks, body, ref, ba_sets[-1].min_conf, settings)
     secs["polish"] = time.perf_counter() - t
+    line = sightline_note(corr, state, [tr.source or f"clip {j}" for j, tr in enumerate(own_tracks)],
+                          "timeline" if ext.extended else "reference")
     secs["total"] = sum(secs.values())
     state, corr, first = public_state(state, ref, ext), public_corr(corr, ext), public_corr(first, ext)
     alone = coverage_note(corr, own_tracks[ref].source or f"clip {ref}")
     notes += misfit_notes(own_tracks, state.reproj_px)
-    return CaptureOutput(state, corr, mono, first, secs, rounds, notes + ([alone] if alone else []), tuple(flipped),
+    notes += [n for n in (alone, line) if n]
+    return CaptureOutput(state, corr, mono, first, secs, rounds, notes, tuple(flipped),
                          ext)
 
 
