@@ -24,7 +24,7 @@ from .camera_ba import refine_cameras, to_body_scale
 from .cameras import Camera, register_cameras
 from .epipolar import EpipolarSettings, refine_correspondence
 from .errors import UserError
-from .exemplars import pose_targets
+from .exemplars import MIN_RUN, pose_targets, runs_of
 from .extremities import at_rest
 from .flipped import flipped_clips, unflip
 from .init3d import InitSettings, _person_height, fit_monocular
@@ -194,19 +194,21 @@ def coverage_note(corr: Correspondence, name: str) -> str | None:
 
 
 # frames whose clips all see the performer along nearly one line (core.sightlines) are named when
-# over this fraction of the timeline: the demo's 16 (7%), captured 40-200 mm off
+# those in stretches of core.exemplars.MIN_RUN frames or more (across a shorter one the smoothness
+# carries the pose from the frames either side) are over this fraction of the timeline: the demo's
+# 19 (8%), captured 40-200 mm off
 LINE_WARN = 0.05
 
 
 def sightline_note(corr: Correspondence, state: BAState, names: list[str], where: str = "reference") -> str | None:
     """A warning when over ``LINE_WARN`` of the timeline's frames are seen only by clips whose
-    lines of sight lie near one line (core.sightlines); ``state`` and ``corr`` on the engine's
+    lines of sight lie near one line (core.sightlines), in stretches of ``MIN_RUN`` frames or more; ``state`` and ``corr`` on the engine's
     timeline (the reference clip's keypoints spanning it), ``names`` per clip; ``where`` names the
     frames ("timeline" once it extends past the reference clip)."""
     shows = np.isfinite(np.stack(corr.clip_time))
     off = off_line_degrees(state, shows, corr.reference)
     line = np.isfinite(off) & (off <= ONE_LINE_DEG)
-    frames = np.where(line)[0]
+    frames = runs_of(np.where(line)[0], MIN_RUN)
     if len(frames) <= LINE_WARN * len(line):
         return None
     clips = [names[j] for j in np.where(shows[:, frames].any(1))[0]]

@@ -66,7 +66,8 @@ def test_off_line_degrees_is_the_widest_pair_of_sight_lines_from_one_line():
 
 def test_the_capture_names_frames_seen_along_one_line():
     """Past a twentieth of the timeline the frames only nearly opposite clips see are named, with
-    the clips and how far from one line they look; under it, or with a clip from the side, nothing."""
+    the clips and how far from one line they look; under it, in stretches under ten frames, or with
+    a clip from the side, nothing."""
     az = (0.0, 165.0, 95.0)
     state = _state(az)
     full = np.arange(N, dtype=float)
@@ -81,4 +82,6 @@ def test_the_capture_names_frames_seen_along_one_line():
     assert note.startswith("reference frames 0-29 (75% of them) are seen only by a.mp4 and b.mp4 along nearly one line")
     assert f"{np.median(_truth_off_line(az, 0, 1)[:30]):.0f} degrees" in note
     assert sightline_note(corr(1), state, ["a.mp4", "b.mp4", "c.mp4"]) is None  # one frame: 2.5%
+    assert sightline_note(corr(9), state, ["a.mp4", "b.mp4", "c.mp4"]) is None  # 9 frames (22%): too short a stretch
+    assert sightline_note(corr(10), state, ["a.mp4", "b.mp4", "c.mp4"]) is not None
     assert sightline_note(corr(0), _state((0.0, 90.0, 95.0)), ["a", "b", "c"]) is None  # from the side
