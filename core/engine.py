@@ -202,9 +202,10 @@ LINE_WARN = 0.05
 
 def sightline_note(corr: Correspondence, state: BAState, names: list[str], where: str = "reference") -> str | None:
     """A warning when over ``LINE_WARN`` of the timeline's frames are seen only by clips whose
-    lines of sight lie near one line (core.sightlines), in stretches of ``MIN_RUN`` frames or more; ``state`` and ``corr`` on the engine's
-    timeline (the reference clip's keypoints spanning it), ``names`` per clip; ``where`` names the
-    frames ("timeline" once it extends past the reference clip)."""
+    lines of sight lie near one line (core.sightlines), in stretches of ``MIN_RUN`` frames or more.
+    ``state`` and ``corr`` are on the engine's timeline (the reference clip's keypoints spanning
+    it), ``names`` per clip; ``where`` names the frames ("timeline" once it extends past the
+    reference clip)."""
     shows = np.isfinite(np.stack(corr.clip_time))
     off = off_line_degrees(state, shows, corr.reference)
     line = np.isfinite(off) & (off <= ONE_LINE_DEG)
