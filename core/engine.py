@@ -30,7 +30,7 @@ from .flipped import flipped_clips, unflip
 from .init3d import InitSettings, _person_height, fit_monocular
 from .reference import choose_reference
 from .retime import RetimeSettings, retime
-from .sightlines import ONE_LINE_DEG, off_line_degrees
+from .sightlines import off_line_degrees, one_line_frames
 from .steady import SIGMA_S, steadied
 from .sync import Correspondence, SyncSettings, features_2d, monotone, synchronise
 from .timeline import Extension, filled, pad, plan, public_corr, public_state, shifted
@@ -208,7 +208,7 @@ def sightline_note(corr: Correspondence, state: BAState, names: list[str], where
     reference clip)."""
     shows = np.isfinite(np.stack(corr.clip_time))
     off = off_line_degrees(state, shows, corr.reference)
-    line = np.isfinite(off) & (off <= ONE_LINE_DEG)
+    line = one_line_frames(off)
     frames = runs_of(np.where(line)[0], MIN_RUN)
     if len(frames) <= LINE_WARN * len(line):
         return None

@@ -37,7 +37,7 @@ def off_line_degrees(state, shows: np.ndarray, reference: int) -> np.ndarray:
     return np.where(shows.sum(0) >= 2, off, np.nan)
 
 
-def one_line_frames(state, shows: np.ndarray, reference: int, degrees: float = ONE_LINE_DEG) -> np.ndarray:
-    """(N_ref,) whether two or more clips show a frame and all see it within ``degrees`` of one line."""
-    off = off_line_degrees(state, shows, reference)
+def one_line_frames(off: np.ndarray, degrees: float = ONE_LINE_DEG) -> np.ndarray:
+    """(N_ref,) from :func:`off_line_degrees`' angles ``off``: whether two or more clips show a
+    frame and all see it within ``degrees`` of one line."""
     return np.isfinite(off) & (off <= degrees)

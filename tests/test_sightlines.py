@@ -60,7 +60,7 @@ def test_off_line_degrees_is_the_widest_pair_of_sight_lines_from_one_line():
     np.testing.assert_allclose(off[30:], widest, atol=1e-6)
     assert off[30:].min() > 60
     expected = np.r_[np.zeros(10), np.ones(20), np.zeros(10)]
-    np.testing.assert_array_equal(one_line_frames(state, shows, 0, 30.0), expected)
+    np.testing.assert_array_equal(one_line_frames(off, 30.0), expected)
     # two cameras nearly side by side (10 degrees apart) also see along one line
     assert (off_line_degrees(_state((40.0, 50.0)), np.ones((2, N), bool), 0) < 15).all()
 
